@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs HAProxy under a small supervisor and keepalived in the foreground.
+# HAProxy can die while the container lives (the gray failure the chaos game day injects):
+# keepalived's track script then drops the VIP, and the supervisor restarts HAProxy after
+# HAPROXY_RESTART_DELAY seconds, as systemd's Restart=on-failure would.
+set -euo pipefail
+
+: "${LB_NAME:?LB_NAME is required (lb1 or lb2)}"
+: "${LB_PRIORITY:?LB_PRIORITY is required}"
+: "${LB_SELF_IP:?}" "${LB_PEER_IP:?}" "${VIP:?}" "${VIP_PREFIX:=24}"
+: "${HAPROXY_RESTART_DELAY:=5}"
+export LB_NAME
+
+sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" \
+    -e "s/@LB_SELF_IP@/$LB_SELF_IP/g" -e "s/@LB_PEER_IP@/$LB_PEER_IP/g" \
+    -e "s#@VIP@#$VIP/$VIP_PREFIX#g" \
+    /etc/keepalived/keepalived.conf.tmpl > /etc/keepalived/keepalived.conf
+mkdir -p /run/haproxy
+
+supervise_haproxy() {
+  while true; do
+    haproxy -W -db -f /etc/haproxy/haproxy.cfg || true
+    echo "haproxy exited; restarting in ${HAPROXY_RESTART_DELAY}s" >&2
+    sleep "$HAPROXY_RESTART_DELAY"
+  done
+}
+supervise_haproxy &
+
+exec keepalived --dont-fork --log-console --vrrp --no-syslog -f /etc/keepalived/keepalived.conf

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs Patroni as the postgres user; Patroni starts, stops, promotes and rewinds PostgreSQL.
+set -euo pipefail
+chown postgres:postgres /var/lib/postgresql/data
+chmod 700 /var/lib/postgresql/data
+exec setpriv --reuid=postgres --regid=postgres --init-groups patroni /etc/patroni/patroni.yml
