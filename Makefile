@@ -1,0 +1,48 @@
+# halab: `make up && make status`, then `make down`. `make help` lists every target.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help base-image certs images up status footprint down logs test test-unit
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+base-image: ## Make debian:bookworm-slim locally (debootstrap) when it cannot be pulled
+	@images/base/mkbase.sh
+
+certs: ## Copy the host's locally added CA certificates into certs/ for the image builds
+	@found=0; for c in /usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt; do \
+	  [ -f "$$c" ] && cp "$$c" certs/ && found=1 && echo "certs/: added $$(basename $$c)"; done; \
+	[ $$found = 1 ] || echo "no locally added CA certificates found; nothing to copy"
+
+images: ## Build every image that is missing or out of date
+	@bin/lab images
+
+up: ## Build what is missing, start the lab, wait until healthy, print the status
+	@bin/lab up
+
+status: ## Who holds each role right now (JSON=1 for JSON)
+	@JSON=$(JSON) bin/lab status
+
+footprint: ## Resident memory of every lab container and the total
+	@bin/lab tools halab footprint
+
+down: ## Remove the lab's containers, networks and volumes
+	@bin/lab down
+
+logs: ## Recent logs (SERVICE=name, FOLLOW=1, TAIL=n)
+	@SERVICE=$(SERVICE) FOLLOW=$(FOLLOW) TAIL=$(TAIL) bin/lab logs
+
+$(PY): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[app,tools,test]'
+	@touch $(PY)
+
+test-unit: $(PY) ## Unit tests only (no Docker needed)
+	$(PY) -m pytest -m "not integration"
+
+test: $(PY) ## Unit and integration tests (brings the lab up if it is not running, and down after)
+	$(PY) -m pytest

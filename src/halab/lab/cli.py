@@ -1,0 +1,59 @@
+"""The `halab` command line: operator tools that run inside the lab network."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from halab.lab import containers
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys: vip_holder, pg_leader, ...).")
+def status(as_json: bool) -> None:
+    """Every service's state, health and current role. Exits 1 when the lab is not healthy."""
+    from halab.lab.status import collect
+
+    try:
+        st = collect()
+    except containers.DockerUnavailable as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(st.to_json(), indent=2))
+    else:
+        from halab.lab.render import print_status
+
+        print_status(st)
+    sys.exit(0 if st.healthy else 1)
+
+
+@main.command()
+def footprint() -> None:
+    """Resident memory per container and in total, against the lab's 3 GiB budget."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from halab.lab.footprint import BUDGET_BYTES, measure
+
+    try:
+        uses = measure()
+    except containers.DockerUnavailable as e:
+        raise click.ClickException(str(e)) from None
+    table = Table(title="resident memory")
+    table.add_column("service")
+    table.add_column("MiB", justify="right")
+    for u in uses:
+        table.add_row(u.service, f"{u.resident_bytes / 2**20:.0f}")
+    total = sum(u.resident_bytes for u in uses)
+    table.add_row("[bold]total[/]", f"[bold]{total / 2**20:.0f}[/]")
+    Console().print(table)
+    verdict = "within" if total <= BUDGET_BYTES else "OVER"
+    click.echo(f"{total / 2**30:.2f} GiB resident for {len(uses)} containers: {verdict} the 3 GiB budget")
+    sys.exit(0 if total <= BUDGET_BYTES else 1)

@@ -1,0 +1,191 @@
+"""One picture of the lab: every service's state, health and current role.
+
+`collect()` asks every system concurrently (a slow or dead member must not stall the others);
+`LabStatus.to_json()` is the contract other tools read (keys named in the README); the table is
+rendered from the same object.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from halab.lab import containers, roles, topology
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    group: str
+    state: str
+    health: str | None
+    role: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "running" and self.health in ("healthy", None)
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    services: tuple[ServiceStatus, ...]
+    vip_holders: tuple[str, ...]
+    pg: roles.PatroniView
+    redis: roles.RedisView
+    kafka: roles.KafkaView
+    etcd: dict[str, str | None]
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def vip_holder(self) -> str | None:
+        return self.vip_holders[0] if len(self.vip_holders) == 1 else None
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        return {
+            "healthy": self.healthy,
+            "problems": list(self.problems),
+            "vip": topology.VIP,
+            "vip_holder": self.vip_holder,
+            "vip_holders": list(self.vip_holders),
+            "pg_leader": self.pg.leader,
+            "pg_sync_standby": self.pg.sync_standby,
+            "pg_members": {
+                m.name: {"role": m.role, "state": m.state, "lag_bytes": m.lag_bytes, "timeline": m.timeline}
+                for m in self.pg.members
+            },
+            "redis_master": self.redis.master,
+            "redis_masters": self.redis.masters,
+            "redis_sentinels": self.redis.sentinel_answers,
+            "kafka_controller": self.kafka.controller,
+            "kafka_partition_leaders": {str(p): b for p, b in sorted(self.kafka.partition_leaders.items())},
+            "kafka_isr": {str(p): list(b) for p, b in sorted(self.kafka.isr.items())},
+            "etcd_leader": next((n for n, r in self.etcd.items() if r == "leader"), None),
+            "services": {s.name: {"group": s.group, "state": s.state, "health": s.health, "role": s.role} for s in self.services},
+        }
+
+
+def _vip_holders(lab: dict) -> tuple[str, ...]:
+    holders = []
+    for name in topology.LBS:
+        ct = lab.get(name)
+        if ct is None or ct.status != "running":
+            continue
+        code, out = containers.exec_text(ct, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        if code == 0 and roles.holds_vip(out):
+            holders.append(name)
+    return tuple(holders)
+
+
+def _kafka_controller(lab: dict) -> str | None:
+    for name in topology.KAFKAS:
+        ct = lab.get(name)
+        if ct is None or ct.status != "running":
+            continue
+        code, out = containers.exec_text(
+            ct, ["kafka-metadata-quorum", "--bootstrap-controller", topology.kafka_controllers(), "describe", "--status"]
+        )
+        if code == 0:
+            node = roles.parse_quorum_leader(out)
+            return roles.BROKER_BY_NODE_ID.get(node) if node is not None else None
+    return None
+
+
+def _kafka_view(lab: dict) -> roles.KafkaView:
+    with ThreadPoolExecutor(2) as pool:
+        controller = pool.submit(_kafka_controller, lab)
+        leaders, isr = pool.submit(roles.kafka_partitions).result()
+        return roles.KafkaView(controller.result(), leaders, isr)
+
+
+def role_of(name: str, st: LabStatus) -> str | None:
+    """The role column of the table, in words a workshop audience can read."""
+    group = topology.group_of(name)
+    if group == "edge":
+        return "MASTER (holds VIP)" if name in st.vip_holders else "BACKUP"
+    if group == "postgres":
+        m = st.pg.member(name)
+        if m is None:
+            return None
+        lag = "" if m.role == "leader" else f", lag {m.lag_bytes} B" if m.lag_bytes is not None else ", lag unknown"
+        return f"{m.role.replace('_', ' ')} ({m.state}{lag})"
+    if group == "redis":
+        node = next((n for n in st.redis.nodes if n.name == name), None)
+        if node is None or node.role is None:
+            return None
+        if node.role == "master":
+            return "master"
+        return f"replica of {node.master} (link {'up' if node.link_up else 'down'})"
+    if group == "sentinel":
+        seen = st.redis.sentinel_answers.get(name)
+        return f"sees master {seen}" if seen else None
+    if group == "kafka":
+        parts = []
+        if st.kafka.controller == name:
+            parts.append("active controller")
+        leads = st.kafka.leads(name)
+        if leads:
+            parts.append("leads " + ", ".join(f"p{p}" for p in leads))
+        return "; ".join(parts) or "broker"
+    if group == "etcd":
+        return st.etcd.get(name)
+    if group == "app":
+        return "replica"
+    return None
+
+
+def find_problems(st: LabStatus) -> tuple[str, ...]:
+    problems = [
+        f"{s.name} is {s.state}{f' ({s.health})' if s.health and s.health != 'healthy' else ''}"
+        for s in st.services
+        if not s.ok
+    ]
+    if len(st.vip_holders) != 1:
+        problems.append(f"the VIP {topology.VIP} is held by {len(st.vip_holders)} nodes ({', '.join(st.vip_holders) or 'none'})")
+    if st.pg.leader is None:
+        problems.append("Patroni has no running leader")
+    if st.pg.sync_standby is None and st.pg.leader is not None:
+        problems.append("Postgres has no synchronous standby: commits are acknowledged by the primary alone")
+    if len(st.redis.masters) != 1:
+        problems.append(f"Redis has {len(st.redis.masters)} masters ({', '.join(st.redis.masters) or 'none'})")
+    if st.redis.agreed_master is None:
+        problems.append(f"the Sentinels do not agree on a master: {st.redis.sentinel_answers}")
+    elif st.redis.master is None:
+        problems.append(f"the Sentinels name {st.redis.agreed_master} as master, but it is not one")
+    if st.kafka.controller is None:
+        problems.append("no Kafka active controller found")
+    leaderless = [p for p, b in st.kafka.partition_leaders.items() if b is None]
+    if not st.kafka.partition_leaders:
+        problems.append(f"Kafka topic {topology.KAFKA_TOPIC} has no partition metadata")
+    elif leaderless:
+        problems.append(f"Kafka partitions without a leader: {leaderless}")
+    if sum(1 for r in st.etcd.values() if r == "leader") != 1:
+        problems.append("etcd has no single leader")
+    return tuple(problems)
+
+
+def collect() -> LabStatus:
+    docker_client = containers.client()
+    lab = containers.lab_containers(docker_client)
+    with ThreadPoolExecutor(6) as pool:
+        vip = pool.submit(_vip_holders, lab)
+        pg = pool.submit(roles.patroni_view)
+        rds = pool.submit(roles.redis_view)
+        kafka = pool.submit(_kafka_view, lab)
+        etcd = pool.submit(roles.etcd_roles)
+        partial = LabStatus((), vip.result(), pg.result(), rds.result(), kafka.result(), etcd.result())
+    services = tuple(
+        ServiceStatus(
+            name,
+            topology.group_of(name),
+            (cs := containers.state_of(name, lab.get(name))).state,
+            cs.health,
+            role_of(name, partial) if cs.state == "running" else None,
+        )
+        for name in topology.ALL_SERVICES
+    )
+    full = LabStatus(services, partial.vip_holders, partial.pg, partial.redis, partial.kafka, partial.etcd)
+    return LabStatus(services, full.vip_holders, full.pg, full.redis, full.kafka, full.etcd, find_problems(full))

@@ -1,0 +1,64 @@
+from halab.lab import roles
+from halab.lab.footprint import resident_bytes
+from halab.lab.status import LabStatus, ServiceStatus, find_problems
+
+HEALTHY_PG = roles.PatroniView(
+    (roles.PatroniMember("pg1", "leader", "running", None), roles.PatroniMember("pg2", "sync_standby", "running", 0)), "pg1"
+)
+HEALTHY_REDIS = roles.RedisView(
+    (roles.RedisNode("redis1", "master"), roles.RedisNode("redis2", "replica", "redis1", True)),
+    {"sentinel1": "redis1", "sentinel2": "redis1", "sentinel3": "redis1"},
+)
+HEALTHY_KAFKA = roles.KafkaView("kafka1", {0: "kafka1", 1: "kafka2", 2: "kafka3"}, {})
+ETCD = {"etcd1": "leader", "etcd2": "follower", "etcd3": "follower"}
+
+
+def lab(**overrides):
+    fields = dict(
+        services=(ServiceStatus("pg1", "postgres", "running", "healthy", "leader"),),
+        vip_holders=("lb1",),
+        pg=HEALTHY_PG,
+        redis=HEALTHY_REDIS,
+        kafka=HEALTHY_KAFKA,
+        etcd=ETCD,
+    )
+    fields.update(overrides)
+    st = LabStatus(**fields)
+    return LabStatus(**fields, problems=find_problems(st))
+
+
+def test_a_healthy_lab_has_no_problems():
+    st = lab()
+    assert st.healthy, st.problems
+    doc = st.to_json()
+    assert (doc["vip_holder"], doc["pg_leader"], doc["pg_sync_standby"], doc["redis_master"], doc["kafka_controller"]) == (
+        "lb1", "pg1", "pg2", "redis1", "kafka1",
+    )
+    assert doc["services"]["pg1"] == {"group": "postgres", "state": "running", "health": "healthy", "role": "leader"}
+
+
+def test_two_vip_holders_is_split_brain_and_reported():
+    st = lab(vip_holders=("lb1", "lb2"))
+    assert st.vip_holder is None
+    assert any("held by 2 nodes" in p for p in st.problems)
+
+
+def test_a_paused_service_is_a_problem():
+    st = lab(services=(ServiceStatus("redis2", "redis", "paused", "healthy", None),))
+    assert "redis2 is paused" in st.problems
+
+
+def test_missing_sync_standby_is_reported():
+    pg = roles.PatroniView((roles.PatroniMember("pg1", "leader", "running", None),), "pg1")
+    assert any("no synchronous standby" in p for p in lab(pg=pg).problems)
+
+
+def test_leaderless_partition_is_reported():
+    kafka = roles.KafkaView("kafka1", {0: "kafka1", 1: None}, {})
+    assert any("without a leader: [1]" in p for p in lab(kafka=kafka).problems)
+
+
+def test_resident_memory_prefers_rss_and_falls_back_to_usage_minus_cache():
+    assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"rss": 500, "cache": 400}}}) == 500
+    assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"anon": 300, "inactive_file": 100}}}) == 300
+    assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"inactive_file": 100}}}) == 800
