@@ -1,0 +1,86 @@
+"""Settings come from HALAB_* variables; a bad value names the variable and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from halab.app.config import ConfigError, Settings
+
+
+def test_defaults_match_the_lab() -> None:
+    settings = Settings.from_env({"HALAB_REPLICA_NAME": "app1"})
+
+    assert settings == Settings(replica_name="app1")
+    assert (settings.pg_host, settings.pg_write_port, settings.pg_read_port) == ("vip", 5432, 5433)
+    assert settings.sentinels[0] == ("10.77.0.41", 26379)
+    assert settings.kafka_bootstrap == ("kafka1:9092", "kafka2:9092", "kafka3:9092")
+    assert settings.outbox_relay_enabled
+
+
+def test_replica_name_defaults_to_the_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("socket.gethostname", lambda: "container-abc")
+
+    assert Settings.from_env({}).replica_name == "container-abc"
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "HALAB_REPLICA_NAME": "app2",
+            "HALAB_PG_WRITE_PORT": "6432",
+            "HALAB_SENTINELS": "s1:26379, s2:26380",
+            "HALAB_KAFKA_BOOTSTRAP": "k1:9092",
+            "HALAB_OUTBOX_RELAY": "0",
+        }
+    )
+
+    assert settings.pg_write_port == 6432
+    assert settings.sentinels == (("s1", 26379), ("s2", 26380))
+    assert settings.kafka_bootstrap == ("k1:9092",)
+    assert not settings.outbox_relay_enabled
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "HALAB_PG_WRITE_PORT",
+            "abc",
+            "HALAB_PG_WRITE_PORT='abc' is invalid: expected a port 1..65535",
+        ),
+        (
+            "HALAB_PG_READ_PORT",
+            "70000",
+            "HALAB_PG_READ_PORT='70000' is invalid: expected a port 1..65535",
+        ),
+        (
+            "HALAB_SENTINELS",
+            "10.77.0.41",
+            "HALAB_SENTINELS='10.77.0.41' is invalid: expected comma-separated host:port pairs",
+        ),
+        (
+            "HALAB_KAFKA_BOOTSTRAP",
+            "kafka1:x",
+            "HALAB_KAFKA_BOOTSTRAP='kafka1:x' is invalid: expected comma-separated host:port pairs",
+        ),
+        (
+            "HALAB_OUTBOX_RELAY",
+            "maybe",
+            "HALAB_OUTBOX_RELAY='maybe' is invalid: expected 1 or 0 (or true/false)",
+        ),
+    ],
+    ids=[
+        "port not a number",
+        "port out of range",
+        "sentinel without port",
+        "kafka bad port",
+        "relay flag",
+    ],
+)
+def test_invalid_values_name_the_variable_and_what_is_allowed(
+    name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"HALAB_REPLICA_NAME": "app1", name: value})
+
+    assert str(error.value) == message
