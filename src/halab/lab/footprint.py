@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from halab.lab import containers
+from halab.lab import containers, topology
 
 BUDGET_BYTES = 3 * 1024**3
 
@@ -28,7 +28,12 @@ def resident_bytes(stats: dict) -> int:
 
 
 def measure() -> list[MemoryUse]:
-    running = {n: c for n, c in containers.lab_containers(containers.client()).items() if c.status == "running"}
+    # Only the lab's services: the tools container measuring them is not part of the lab.
+    running = {
+        n: c
+        for n, c in containers.lab_containers(containers.client()).items()
+        if n in topology.ALL_SERVICES and c.status == "running"
+    }
 
     def one(item):
         name, ct = item

@@ -1,0 +1,77 @@
+"""The real lab, once per test session.
+
+If the lab is already running (a developer's), it is reused and left running. Otherwise the
+fixture brings it up with the same command users run (`bin/lab up`, behind `make up`) and always
+tears it down, also when start-up fails half-way. The tests talk to the services over the lab
+network from the host, which works where the host can route to container IPs (Linux).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import docker
+import pytest
+
+from halab.lab import topology
+
+ROOT = Path(__file__).resolve().parents[2]
+TIME_FACTOR = float(os.environ.get("HALAB_TIME_FACTOR", "1"))
+T = TypeVar("T")
+
+
+def lab_is_running() -> bool:
+    client = docker.from_env()
+    return bool(client.containers.list(filters={"label": f"com.docker.compose.project={topology.PROJECT}"}))
+
+
+def run(*cmd: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, check=check, text=True, capture_output=True, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[None]:
+    if lab_is_running():
+        yield
+        return
+    try:
+        # Output goes straight to the terminal: a failed start names its unhealthy services.
+        subprocess.run(["bin/lab", "up"], cwd=ROOT, check=True)
+        yield
+    finally:
+        subprocess.run(["bin/lab", "down"], cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="session")
+def status(lab) -> dict:
+    """The status as users get it: `make status JSON=1`, run in the tools container."""
+    return lab_status()
+
+
+def lab_status() -> dict:
+    proc = run("make", "-s", "status", "JSON=1", check=False)
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"make status JSON=1 did not print JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+
+def eventually(what: str, probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.2) -> T:
+    """Polls until probe() returns something truthy; fails naming what it waited for."""
+    deadline = time.monotonic() + timeout * TIME_FACTOR
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as e:  # the service may be mid-change; keep the last reason
+            last_error = e
+        time.sleep(interval)
+    pytest.fail(f"{what}: not true after {timeout * TIME_FACTOR:.0f} s" + (f" (last error: {last_error})" if last_error else ""))
