@@ -30,9 +30,10 @@ root=$(mktemp -d /tmp/halab-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 debootstrap --variant=minbase bookworm "$root" "$MIRROR"
 
-# Trim what the official slim image leaves out: caches, package lists, docs.
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
-       "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
+# Trim what the official slim image leaves out: caches, package lists, docs. Files only: the
+# directories stay, since some maintainer scripts (Java's update-alternatives) write into them.
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+find "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info -type f ! -name copyright -delete
 # Keep images slim, as the official image does.
 cat > "$root/etc/apt/apt.conf.d/docker-clean" <<'APT'
 DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
