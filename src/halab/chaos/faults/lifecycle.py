@@ -1,0 +1,73 @@
+"""Faults on a container's lifecycle: kill, stop, pause, restart.
+
+A killed or stopped node comes back on revert, so the scenario also measures its return
+(a rejoining primary, a returning VRRP node).
+"""
+
+from __future__ import annotations
+
+from halab.chaos.faults.base import Fault
+
+# Seconds a stopped service gets to shut down cleanly (gunicorn drains, Patroni hands over).
+STOP_GRACE_S = 10
+
+
+def _ensure_running(fault: Fault) -> None:
+    ct = fault.lab.container(fault.service)
+    ct.reload()
+    if ct.status == "paused":
+        ct.unpause()
+    elif ct.status != "running":
+        ct.start()
+
+
+class Kill(Fault):
+    """SIGKILL the container: every process in it dies at once, no goodbye to peers."""
+
+    name = "kill"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).kill(signal="SIGKILL")
+
+    def revert(self) -> None:
+        _ensure_running(self)
+
+
+class Stop(Fault):
+    """Graceful stop (SIGTERM, then SIGKILL after the grace period): a planned shutdown."""
+
+    name = "stop"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).stop(timeout=STOP_GRACE_S)
+
+    def revert(self) -> None:
+        _ensure_running(self)
+
+
+class Pause(Fault):
+    """Freeze every process (cgroup freezer): the gray failure. Peers see a node that accepts
+    TCP connections at the kernel level but never answers."""
+
+    name = "pause"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).pause()
+
+    def revert(self) -> None:
+        ct = self.lab.container(self.service)
+        ct.reload()
+        if ct.status == "paused":
+            ct.unpause()
+
+
+class Restart(Fault):
+    """Graceful restart: stop then start at once. The revert only makes sure it runs."""
+
+    name = "restart"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).restart(timeout=STOP_GRACE_S)
+
+    def revert(self) -> None:
+        _ensure_running(self)

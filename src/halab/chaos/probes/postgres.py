@@ -1,0 +1,58 @@
+"""Numbered INSERTs through HAProxy's primary port; a write counts as acknowledged only when
+its COMMIT returned. Afterwards the table is read back on the (possibly new) primary."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from halab.chaos.probes.base import Probe
+from halab.chaos.records import Request, WriteCheck
+from halab.lab import topology
+
+CONNINFO = (
+    f"host={topology.VIP} port={topology.PG_PRIMARY_PORT} dbname=probes user=app password=app "
+    "connect_timeout=2 options='-c statement_timeout=3000'"
+)
+
+
+class PostgresProbe(Probe):
+    name = "postgres"
+
+    def setup(self) -> None:
+        # The pool checks each connection before lending it, so the dead ones a failover leaves
+        # behind are replaced by new ones that HAProxy sends to the new primary.
+        self.pool = ConnectionPool(CONNINFO, min_size=2, max_size=self.workers, timeout=2,
+                                   check=ConnectionPool.check_connection, kwargs={"autocommit": True},
+                                   open=True, name="probe-postgres")
+        with self.pool.connection(timeout=30) as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS probe_writes (run_id text, seq int, at timestamptz DEFAULT now(),"
+                " PRIMARY KEY (run_id, seq))"
+            )
+
+    def teardown(self) -> None:
+        self.pool.close()
+
+    def operation(self, seq: int) -> Request:
+        started = self.clock()
+        try:
+            with self.pool.connection() as conn:
+                # Autocommit: execute() returns once the COMMIT did, i.e. once the synchronous
+                # standby has the WAL.
+                conn.execute("INSERT INTO probe_writes (run_id, seq) VALUES (%s, %s)", (self.run_id, seq))
+        except psycopg.OperationalError as e:
+            return Request(self.name, started, self.clock() - started, "timeout" if "timeout" in str(e) else "error",
+                           seq=seq, detail=str(e).strip()[:160])
+        except Exception as e:  # pool timeout and the like: the write's outcome is unknown
+            return Request(self.name, started, self.clock() - started, "error", seq=seq, detail=str(e).strip()[:160])
+        return Request(self.name, started, self.clock() - started, "ok", seq=seq)
+
+    def verify(self) -> WriteCheck:
+        attempted, acknowledged = self.attempted(), self.acknowledged()
+        try:
+            with psycopg.connect(CONNINFO) as conn:
+                rows = conn.execute("SELECT seq FROM probe_writes WHERE run_id = %s", (self.run_id,)).fetchall()
+        except psycopg.Error as e:
+            return WriteCheck(self.name, attempted, acknowledged, frozenset(), read_error=str(e)[:200])
+        return WriteCheck(self.name, attempted, acknowledged, frozenset(seq for (seq,) in rows))
