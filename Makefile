@@ -4,10 +4,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs test test-unit
+.PHONY: help base-image certs images up status footprint down logs chaos chaos-validate heal test test-unit
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 base-image: ## Make debian:bookworm-slim locally (debootstrap) when it cannot be pulled
 	@images/base/mkbase.sh
@@ -28,6 +28,15 @@ status: ## Who holds each role right now (JSON=1 for JSON)
 
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint
+
+chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another game day)
+	@SCENARIO=$(SCENARIO) FILE=$(FILE) bin/lab chaos
+
+chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
+	@FILE=$(FILE) bin/lab validate
+
+heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stopped containers)
+	@bin/lab heal
 
 down: ## Remove the lab's containers, networks and volumes
 	@bin/lab down

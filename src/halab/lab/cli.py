@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from halab.chaos.cli import chaos, heal
 from halab.lab import containers
 
 
@@ -57,3 +58,7 @@ def footprint() -> None:
     verdict = "within" if total <= BUDGET_BYTES else "OVER"
     click.echo(f"{total / 2**30:.2f} GiB resident for {len(uses)} containers: {verdict} the 3 GiB budget")
     sys.exit(0 if total <= BUDGET_BYTES else 1)
+
+
+main.add_command(chaos)
+main.add_command(heal)

@@ -172,8 +172,8 @@ def parse_quorum_leader(describe_status_output: str) -> int | None:
 BROKER_BY_NODE_ID = {node_id: name for name, node_id in topology.KAFKA_NODE_IDS.items()}
 
 
-def kafka_partitions() -> tuple[dict[int, str | None], dict[int, tuple[str, ...]]]:
-    """Partition leaders and ISRs of the lab topic, from the cluster metadata."""
+def kafka_partitions(topic: str = topology.KAFKA_TOPIC) -> tuple[dict[int, str | None], dict[int, tuple[str, ...]]]:
+    """Partition leaders and ISRs of a topic (the app's by default), from the cluster metadata."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
@@ -187,7 +187,7 @@ def kafka_partitions() -> tuple[dict[int, str | None], dict[int, tuple[str, ...]
     except (KafkaError, ValueError, OSError):
         return {}, {}
     try:
-        topics = admin.describe_topics([topology.KAFKA_TOPIC])
+        topics = admin.describe_topics([topic])
     except (KafkaError, OSError):
         return {}, {}
     finally:

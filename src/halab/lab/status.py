@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from halab.lab import containers, roles, topology
 
+# A replica further behind than this is not "caught up" (steady state waits for it).
+MAX_STEADY_LAG_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ServiceStatus:
@@ -68,7 +71,7 @@ class LabStatus:
         }
 
 
-def _vip_holders(lab: dict) -> tuple[str, ...]:
+def vip_holders(lab: dict) -> tuple[str, ...]:
     holders = []
     for name in topology.LBS:
         ct = lab.get(name)
@@ -80,7 +83,7 @@ def _vip_holders(lab: dict) -> tuple[str, ...]:
     return tuple(holders)
 
 
-def _kafka_controller(lab: dict) -> str | None:
+def kafka_controller(lab: dict) -> str | None:
     for name in topology.KAFKAS:
         ct = lab.get(name)
         if ct is None or ct.status != "running":
@@ -96,7 +99,7 @@ def _kafka_controller(lab: dict) -> str | None:
 
 def _kafka_view(lab: dict) -> roles.KafkaView:
     with ThreadPoolExecutor(2) as pool:
-        controller = pool.submit(_kafka_controller, lab)
+        controller = pool.submit(kafka_controller, lab)
         leaders, isr = pool.submit(roles.kafka_partitions).result()
         return roles.KafkaView(controller.result(), leaders, isr)
 
@@ -149,6 +152,17 @@ def find_problems(st: LabStatus) -> tuple[str, ...]:
         problems.append("Patroni has no running leader")
     if st.pg.sync_standby is None and st.pg.leader is not None:
         problems.append("Postgres has no synchronous standby: commits are acknowledged by the primary alone")
+    for m in st.pg.members:
+        if m.state not in ("running", "streaming"):
+            problems.append(f"Postgres member {m.name} is {m.state}")
+        elif m.role != "leader" and (m.lag_bytes is None or m.lag_bytes > MAX_STEADY_LAG_BYTES):
+            problems.append(f"Postgres replica {m.name} is behind the primary (lag {m.lag_bytes if m.lag_bytes is not None else 'unknown'})")
+    missing_pg = set(topology.PGS) - {m.name for m in st.pg.members}
+    if st.pg.members and missing_pg:
+        problems.append(f"Postgres members missing from the cluster: {', '.join(sorted(missing_pg))}")
+    for node in st.redis.nodes:
+        if node.role == "replica" and not node.link_up:
+            problems.append(f"Redis replica {node.name} has no link to its master")
     if len(st.redis.masters) != 1:
         problems.append(f"Redis has {len(st.redis.masters)} masters ({', '.join(st.redis.masters) or 'none'})")
     if st.redis.agreed_master is None:
@@ -162,6 +176,9 @@ def find_problems(st: LabStatus) -> tuple[str, ...]:
         problems.append(f"Kafka topic {topology.KAFKA_TOPIC} has no partition metadata")
     elif leaderless:
         problems.append(f"Kafka partitions without a leader: {leaderless}")
+    short = [p for p, members in st.kafka.isr.items() if len(members) < len(topology.KAFKAS)]
+    if short:
+        problems.append(f"Kafka partitions with fewer than {len(topology.KAFKAS)} in-sync replicas: {sorted(short)}")
     if sum(1 for r in st.etcd.values() if r == "leader") != 1:
         problems.append("etcd has no single leader")
     return tuple(problems)
@@ -171,7 +188,7 @@ def collect() -> LabStatus:
     docker_client = containers.client()
     lab = containers.lab_containers(docker_client)
     with ThreadPoolExecutor(6) as pool:
-        vip = pool.submit(_vip_holders, lab)
+        vip = pool.submit(vip_holders, lab)
         pg = pool.submit(roles.patroni_view)
         rds = pool.submit(roles.redis_view)
         kafka = pool.submit(_kafka_view, lab)

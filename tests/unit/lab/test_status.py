@@ -3,13 +3,19 @@ from halab.lab.footprint import resident_bytes
 from halab.lab.status import LabStatus, ServiceStatus, find_problems
 
 HEALTHY_PG = roles.PatroniView(
-    (roles.PatroniMember("pg1", "leader", "running", None), roles.PatroniMember("pg2", "sync_standby", "running", 0)), "pg1"
+    (
+        roles.PatroniMember("pg1", "leader", "running", None),
+        roles.PatroniMember("pg2", "sync_standby", "running", 0),
+        roles.PatroniMember("pg3", "replica", "running", 0),
+    ),
+    "pg1",
 )
 HEALTHY_REDIS = roles.RedisView(
     (roles.RedisNode("redis1", "master"), roles.RedisNode("redis2", "replica", "redis1", True)),
     {"sentinel1": "redis1", "sentinel2": "redis1", "sentinel3": "redis1"},
 )
-HEALTHY_KAFKA = roles.KafkaView("kafka1", {0: "kafka1", 1: "kafka2", 2: "kafka3"}, {})
+FULL_ISR = ("kafka1", "kafka2", "kafka3")
+HEALTHY_KAFKA = roles.KafkaView("kafka1", {0: "kafka1", 1: "kafka2", 2: "kafka3"}, {0: FULL_ISR, 1: FULL_ISR, 2: FULL_ISR})
 ETCD = {"etcd1": "leader", "etcd2": "follower", "etcd3": "follower"}
 
 
@@ -50,7 +56,36 @@ def test_a_paused_service_is_a_problem():
 
 def test_missing_sync_standby_is_reported():
     pg = roles.PatroniView((roles.PatroniMember("pg1", "leader", "running", None),), "pg1")
-    assert any("no synchronous standby" in p for p in lab(pg=pg).problems)
+    problems = lab(pg=pg).problems
+    assert any("no synchronous standby" in p for p in problems)
+    assert "Postgres members missing from the cluster: pg2, pg3" in problems
+
+
+def test_a_lagging_or_stopped_replica_is_not_steady():
+    pg = roles.PatroniView(
+        (
+            roles.PatroniMember("pg1", "leader", "running", None),
+            roles.PatroniMember("pg2", "sync_standby", "running", 5 * 1024 * 1024),
+            roles.PatroniMember("pg3", "replica", "stopped", None),
+        ),
+        "pg1",
+    )
+    problems = lab(pg=pg).problems
+    assert "Postgres replica pg2 is behind the primary (lag 5242880)" in problems
+    assert "Postgres member pg3 is stopped" in problems
+
+
+def test_under_replicated_kafka_partition_is_reported():
+    kafka = roles.KafkaView("kafka1", {0: "kafka1"}, {0: ("kafka1", "kafka2")})
+    assert "Kafka partitions with fewer than 3 in-sync replicas: [0]" in lab(kafka=kafka).problems
+
+
+def test_replica_without_link_is_reported():
+    rds = roles.RedisView(
+        (roles.RedisNode("redis1", "master"), roles.RedisNode("redis2", "replica", "redis1", False)),
+        {"sentinel1": "redis1", "sentinel2": "redis1"},
+    )
+    assert "Redis replica redis2 has no link to its master" in lab(redis=rds).problems
 
 
 def test_leaderless_partition_is_reported():

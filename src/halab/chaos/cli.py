@@ -1,0 +1,112 @@
+"""`halab chaos ...` and `halab heal`: the command line kept apart from the controller."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from halab.chaos.errors import ConfigError, LabError
+
+DEFAULT_GAMEDAY = Path("gamedays/default.yaml")
+DEFAULT_REPORTS = Path("reports")
+
+
+def _fail(e: LabError) -> None:
+    click.echo(f"error: {e}", err=True)
+    sys.exit(e.exit_code)
+
+
+@click.group()
+def chaos() -> None:
+    """Game days: break the lab on purpose and measure how it recovers."""
+
+
+@chaos.command()
+@click.argument("file", type=click.Path(path_type=Path), default=DEFAULT_GAMEDAY)
+@click.option("--name", "display_name", help="The file's name to show in messages (e.g. its host path).")
+def validate(file: Path, display_name: str | None) -> None:
+    """Check a game-day FILE completely without touching the lab."""
+    from halab.chaos.gameday import load_gameday, validate_command_output
+
+    try:
+        gameday = load_gameday(file, display_name=display_name)
+    except ConfigError as e:
+        _fail(e)
+    click.echo(validate_command_output(gameday))
+
+
+@chaos.command()
+@click.option("--file", "file", type=click.Path(path_type=Path), default=DEFAULT_GAMEDAY, show_default=True,
+              help="The game-day file.")
+@click.option("--name", "display_name", help="The file's name to show in messages.")
+@click.option("--scenario", "scenario_names", multiple=True, help="Run only this scenario (repeatable).")
+@click.option("--reports", type=click.Path(path_type=Path), default=DEFAULT_REPORTS, show_default=True,
+              help="Where the journal goes: <reports>/<run-id>/journal.json and <reports>/latest.")
+def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], reports: Path) -> None:
+    """Run a game day (all scenarios, or --scenario NAME). Exits 1 when any scenario breaks its budget."""
+    from halab.chaos import journal as journal_mod
+    from halab.chaos.gameday import load_gameday, select
+    from halab.chaos.knobs import collect_knobs
+    from halab.chaos.lab import Lab
+    from halab.chaos.live import LiveView
+    from halab.chaos.report import print_report
+    from halab.chaos.runner import GameDayRunner
+
+    try:
+        gameday = load_gameday(file, display_name=display_name)
+        scenarios = [select(gameday, n) for n in scenario_names] or list(gameday.scenarios)
+        lab = Lab.connect()
+    except LabError as e:
+        _fail(e)
+    except Exception as e:  # Docker unreachable and the like: a sentence, not a traceback
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+    runner = GameDayRunner(gameday, lab)
+    runner.progress.total = len(scenarios)
+    started = datetime.now(timezone.utc)
+    status = "completed"
+    knobs = collect_knobs(lab)
+    try:
+        with LiveView(runner.progress):
+            runner.run(scenarios)
+    except KeyboardInterrupt:
+        status = "aborted"
+        click.echo("interrupted: every injected fault was reverted; writing the journal of what ran", err=True)
+    journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
+                                started=started, status=status, knobs=knobs, results=runner.progress.results)
+    path = journal_mod.write(journal, reports)
+    print_report(journal)
+    click.echo(f"journal: {path}")
+    if status == "aborted":
+        sys.exit(130)
+    sys.exit(1 if journal["summary"]["fail"] else 0)
+
+
+@chaos.command()
+@click.argument("journal_file", type=click.Path(exists=True, path_type=Path), default=DEFAULT_REPORTS / "latest" / "journal.json")
+def report(journal_file: Path) -> None:
+    """Print the results table of a journal again (default: the latest run)."""
+    from halab.chaos.journal import read
+    from halab.chaos.report import print_report
+
+    print_report(read(journal_file))
+
+
+@click.command()
+def heal() -> None:
+    """Undo anything a dead controller left behind: unpause, reconnect, clear netem, start stopped
+    lab containers. Safe to run any time; changes nothing on a healthy lab."""
+    from halab.chaos.heal import heal as do_heal
+    from halab.chaos.lab import Lab
+
+    try:
+        actions = do_heal(Lab.connect())
+    except LabError as e:
+        _fail(e)
+    for line in actions:
+        click.echo(line)
+    click.echo("nothing to heal: no fault left behind" if not actions else f"healed {len(actions)} thing(s)")

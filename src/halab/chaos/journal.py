@@ -1,0 +1,130 @@
+"""The run's JSON journal: the source of truth every view is rendered from.
+
+reports/<run-id>/journal.json, with reports/latest pointing at the newest run's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from halab.chaos.runner import ScenarioResult
+
+
+def machine() -> dict:
+    try:
+        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        mem_gib = None
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "cpu_model": _cpu_model(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def _budget_json(budget) -> dict:
+    return {
+        "max_failover_s": budget.max_failover_s,
+        "max_failed_requests": budget.max_failed_requests,
+        "max_lost_writes": dict(budget.max_lost_writes or {}),
+        "counts_return_disruption": budget.counts_return_disruption,
+    }
+
+
+def scenario_json(r: ScenarioResult) -> dict:
+    m = r.measures
+    writes = {}
+    if m:
+        for name, pm in m.probes.items():
+            if pm.writes is not None:
+                w = pm.writes
+                writes[w.store] = {"ok": w.ok, "lost": w.lost, "unexpected": w.unexpected, "recovered": w.recovered,
+                                   "unknown": w.unknown, "acknowledged": w.acknowledged, "attempted": w.attempted,
+                                   "duplicates": w.duplicates, "read_error": w.read_error}
+    return {
+        "name": r.scenario.name,
+        "description": r.scenario.description,
+        "fault": r.scenario.fault,
+        "target": str(r.scenario.target),
+        "service": r.service,
+        "fault_description": r.fault_description,
+        "started_at": r.started_at,
+        "verdict": r.verdict,
+        "reasons": r.reasons,
+        "budget": _budget_json(r.scenario.budget),
+        "failover_s": None if m is None or m.failover_s is None else round(m.failover_s, 3),
+        "requests_total": m.requests_total if m else 0,
+        "requests_failed": m.requests_failed if m else 0,
+        "writes": writes,
+        "return_disruption": m.return_disruption.to_json() if m and m.return_disruption else None,
+        "role_change": asdict(r.role_change) if r.role_change else None,
+        "steady_before_s": None if r.steady_before_s is None else round(r.steady_before_s, 3),
+        "back_to_steady_s": None if r.back_to_steady_s is None else round(r.back_to_steady_s, 3),
+        "window": asdict(r.window) if r.window else None,
+        "measures": m.to_json() if m else None,
+        "records": {
+            t.probe: [[round(q.t_send, 4), round(q.latency, 4), q.outcome, q.status, q.seq, q.replica, q.lb, q.detail]
+                      for q in sorted(t.requests, key=lambda q: q.t_send)]
+            for t in r.timelines
+        },
+    }
+
+
+RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail"]
+
+
+def build(*, run_id: str, title: str, file: str, started: datetime, status: str, knobs: dict,
+          results: list[ScenarioResult]) -> dict:
+    scenarios = [scenario_json(r) for r in results]
+    return {
+        "run_id": run_id,
+        "title": title,
+        "gameday_file": file,
+        "start": started.isoformat(),
+        "end": datetime.now(timezone.utc).isoformat(),
+        "status": status,  # completed, aborted
+        "machine": machine(),
+        "knobs": knobs,
+        "record_fields": RECORD_FIELDS,
+        "summary": {v: sum(1 for s in scenarios if s["verdict"] == v) for v in ("pass", "fail", "skipped")},
+        "scenarios": scenarios,
+    }
+
+
+def write(journal: dict, reports_dir: Path) -> Path:
+    run_dir = reports_dir / journal["run_id"]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "journal.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(journal, indent=1))
+    tmp.replace(path)
+    latest = reports_dir / "latest"
+    # Relative, so the link also resolves on the host that mounts reports/.
+    tmp_link = reports_dir / ".latest.tmp"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    tmp_link.symlink_to(journal["run_id"])
+    tmp_link.replace(latest)
+    return path
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text())

@@ -1,0 +1,62 @@
+"""The lab's failover knobs as the running services report them, for the journal: a result is
+only comparable with another run's if the knobs were the same."""
+
+from __future__ import annotations
+
+import re
+
+import redis
+import requests
+
+from halab.chaos.lab import Lab
+from halab.lab import topology
+
+
+def _patroni() -> dict:
+    for ip in topology.PGS.values():
+        try:
+            cfg = requests.get(f"http://{ip}:{topology.PATRONI_PORT}/config", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            continue
+        keys = ("ttl", "loop_wait", "retry_timeout", "primary_start_timeout", "synchronous_mode",
+                "synchronous_mode_strict", "maximum_lag_on_failover")
+        return {k: cfg.get(k) for k in keys}
+    return {}
+
+
+def _sentinel() -> dict:
+    for ip in topology.SENTINELS.values():
+        try:
+            with redis.Redis(host=ip, port=topology.SENTINEL_PORT, socket_timeout=2, decode_responses=True) as s:
+                info = s.execute_command("SENTINEL", "MASTER", topology.SENTINEL_MASTER_NAME)
+        except redis.RedisError:
+            continue
+        if isinstance(info, list):
+            info = dict(zip(info[::2], info[1::2]))
+        return {k: info.get(k) for k in ("down-after-milliseconds", "failover-timeout", "quorum", "parallel-syncs")}
+    return {}
+
+
+def _grep(lab: Lab, service: str, path: str, pattern: str) -> dict:
+    try:
+        result = lab.container(service).exec_run(["cat", path])
+    except Exception:
+        return {}
+    text = result.output.decode(errors="replace") if result.exit_code == 0 else ""
+    found: dict[str, list[str]] = {}
+    for m in re.finditer(pattern, text, re.MULTILINE):
+        found.setdefault(m.group(1), []).append(m.group(2).strip())
+    # A knob set once reads as a value; one set per backend keeps every setting.
+    return {k: v[0] if len(v) == 1 else v for k, v in found.items()}
+
+
+def collect_knobs(lab: Lab) -> dict:
+    return {
+        "keepalived": _grep(lab, "lb1", "/etc/keepalived/keepalived.conf", r"^\s*(advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$"),
+        "haproxy": _grep(lab, "lb1", "/etc/haproxy/haproxy.cfg", r"^\s*(default-server|timeout check|retry-on|retries)\s+(.*)$"),
+        "patroni": _patroni(),
+        "sentinel": _sentinel(),
+        "kafka": _grep(lab, "kafka1", "/var/lib/kafka/server.properties",
+                       r"^(broker\.session\.timeout\.ms|broker\.heartbeat\.interval\.ms|min\.insync\.replicas|"
+                       r"unclean\.leader\.election\.enable|replica\.lag\.time\.max\.ms)=(.*)$"),
+    }

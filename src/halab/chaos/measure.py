@@ -1,0 +1,505 @@
+"""Turn probe timelines into the numbers a scenario is judged by: failover time, failed
+requests, latency before and during the fault, and the write checks' verdict on lost writes.
+
+Pure functions over `records`; no I/O, no clock. All times are run-relative seconds.
+
+Failover is "from injection until the start of the first full `stable_s` of uninterrupted
+success". The failed node's return (restart, unpause, reconnect) can cause a second
+disruption (VRRP preemption, a rejoining primary); it is measured separately as the
+*return disruption* so it neither hides nor inflates the primary failover.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Protocol, Sequence
+
+from halab.chaos.records import OUTCOMES, FaultWindow, ProbeTimeline, Request, WriteCheck
+
+# Float times such as 10.0 + 50 * 0.02 are not exact; this keeps "exactly one second" one second.
+_EPSILON = 1e-9
+# Enough lost/unexpected seq numbers for the journal to show a pattern, not a dump.
+MAX_LISTED_SEQS = 20
+HTTP_PROBE = "http"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result types
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    """Nearest-rank percentiles in milliseconds over every request, whatever its outcome."""
+
+    count: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "p50_ms": _round(self.p50_ms), "p95_ms": _round(self.p95_ms), "p99_ms": _round(self.p99_ms)}
+
+
+@dataclass(frozen=True)
+class ReturnDisruption:
+    """Failures caused by the failed node coming back, after the primary recovery."""
+
+    requests_total: int  # requests sent after both the revert and the primary recovery
+    failed: int
+    time_to_first_error_s: float | None  # relative to reverted_at; None when nothing failed
+    duration_s: float | None  # first failure -> start of the next stable second; None = never recovered
+    recovered_at: float | None  # run-relative start of that stable second
+
+    @property
+    def never_recovered(self) -> bool:
+        return self.failed > 0 and self.duration_s is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests_total": self.requests_total,
+            "failed": self.failed,
+            "time_to_first_error_s": _round(self.time_to_first_error_s),
+            "duration_s": _round(self.duration_s),
+            "recovered_at": _round(self.recovered_at),
+        }
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """A write check in numbers. When the read-back failed (`read_error`), everything that
+    depends on what the store holds (ok, lost, unexpected, recovered) is None: unknown, not 0."""
+
+    store: str
+    attempted: int
+    acknowledged: int
+    unknown: int
+    duplicates: int
+    ok: int | None
+    lost: int | None
+    unexpected: int | None
+    recovered: int | None
+    ok_fraction: float | None
+    lost_fraction: float | None
+    unexpected_fraction: float | None
+    recovered_fraction: float | None
+    lost_seqs: tuple[int, ...]  # the first few, sorted, for the journal
+    unexpected_seqs: tuple[int, ...]
+    read_error: str | None = None
+
+    @property
+    def conclusive(self) -> bool:
+        return self.read_error is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "attempted": self.attempted,
+            "acknowledged": self.acknowledged,
+            "unknown": self.unknown,
+            "duplicates": self.duplicates,
+            "ok": self.ok,
+            "lost": self.lost,
+            "unexpected": self.unexpected,
+            "recovered": self.recovered,
+            "ok_fraction": _round(self.ok_fraction),
+            "lost_fraction": _round(self.lost_fraction),
+            "unexpected_fraction": _round(self.unexpected_fraction),
+            "recovered_fraction": _round(self.recovered_fraction),
+            "lost_seqs": list(self.lost_seqs),
+            "unexpected_seqs": list(self.unexpected_seqs),
+            "read_error": self.read_error,
+        }
+
+
+@dataclass(frozen=True)
+class ProbeMeasures:
+    """One probe's numbers. "Window" means t_send in [injected_at, run_end]."""
+
+    probe: str
+    requests_total: int
+    requests_failed: int
+    failure_pct: float
+    baseline_total: int  # before injection
+    baseline_failed: int
+    outcomes: dict[str, int]  # window only; every known outcome present, zeros included
+    time_to_first_error_s: float | None
+    failover_s: float | None  # None = had failures and never recovered within the run
+    recovered_at: float | None  # run-relative start of the first stable second (injected_at if no failure)
+    return_disruption: ReturnDisruption | None  # None when the fault was never reverted
+    latency_before: LatencySummary
+    latency_during: LatencySummary
+    writes: WriteSummary | None
+
+    @property
+    def never_recovered(self) -> bool:
+        return self.requests_failed > 0 and self.failover_s is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "probe": self.probe,
+            "requests_total": self.requests_total,
+            "requests_failed": self.requests_failed,
+            "failure_pct": _round(self.failure_pct),
+            "baseline_total": self.baseline_total,
+            "baseline_failed": self.baseline_failed,
+            "outcomes": dict(self.outcomes),
+            "time_to_first_error_s": _round(self.time_to_first_error_s),
+            "failover_s": _round(self.failover_s),
+            "recovered_at": _round(self.recovered_at),
+            "return_disruption": None if self.return_disruption is None else self.return_disruption.to_json(),
+            "latency_before": self.latency_before.to_json(),
+            "latency_during": self.latency_during.to_json(),
+            "writes": None if self.writes is None else self.writes.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class ReturnDisruptionSummary:
+    """The worst return disruption over all probes."""
+
+    failed: int  # max over probes
+    duration_s: float | None  # max over probes; None if any probe never recovered from it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"failed": self.failed, "duration_s": _round(self.duration_s)}
+
+
+@dataclass(frozen=True)
+class ScenarioMeasures:
+    injected_at: float
+    reverted_at: float | None
+    run_end: float
+    probes: dict[str, ProbeMeasures]
+    failover_s: float | None  # max over probes; None if any probe never recovered
+    requests_total: int  # the http probe's window numbers (0 without an http probe)
+    requests_failed: int
+    failed_writes_acknowledged_lost: dict[str, int]  # store -> lost; conclusive checks only
+    return_disruption: ReturnDisruptionSummary | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "injected_at": _round(self.injected_at),
+            "reverted_at": _round(self.reverted_at),
+            "run_end": _round(self.run_end),
+            "failover_s": _round(self.failover_s),
+            "requests_total": self.requests_total,
+            "requests_failed": self.requests_failed,
+            "failed_writes_acknowledged_lost": dict(self.failed_writes_acknowledged_lost),
+            "return_disruption": None if self.return_disruption is None else self.return_disruption.to_json(),
+            "probes": {name: measures.to_json() for name, measures in self.probes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    reasons: list[str]  # one readable sentence per broken budget; empty when passed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "reasons": list(self.reasons)}
+
+
+class Budget(Protocol):
+    """What `judge` reads from a scenario's budget (any object with these attributes)."""
+
+    max_failover_s: float | None
+    max_failed_requests: int | None
+    max_lost_writes: dict[str, int]
+    counts_return_disruption: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def in_time_order(requests: Iterable[Request]) -> list[Request]:
+    # At equal t_send, successes first: a failure sent at the same instant as a candidate
+    # recovery then lies inside that candidate's stable second and disqualifies it.
+    return sorted(requests, key=lambda request: (request.t_send, not request.ok))
+
+
+def nearest_rank(sorted_values: Sequence[float], percent: float) -> float | None:
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(percent / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def latency_summary(requests: Sequence[Request]) -> LatencySummary:
+    latencies_ms = sorted(request.latency * 1000 for request in requests)
+    return LatencySummary(
+        count=len(latencies_ms),
+        p50_ms=nearest_rank(latencies_ms, 50),
+        p95_ms=nearest_rank(latencies_ms, 95),
+        p99_ms=nearest_rank(latencies_ms, 99),
+    )
+
+
+def first_stable_success(ordered: Sequence[Request], *, after_index: int, run_end: float, stable_s: float) -> Request | None:
+    """The earliest successful request after `ordered[after_index]` that starts `stable_s` of
+    uninterrupted success. The run must last that long beyond it: a success just before the
+    end of the run is not a full stable second."""
+    # next_failure_at[i]: t_send of the first failure at index >= i (inf if none), so each
+    # candidate is checked in O(1).
+    next_failure_at = [math.inf] * (len(ordered) + 1)
+    for index in range(len(ordered) - 1, -1, -1):
+        request = ordered[index]
+        next_failure_at[index] = next_failure_at[index + 1] if request.ok else request.t_send
+    for index in range(after_index + 1, len(ordered)):
+        candidate = ordered[index]
+        stable_until = candidate.t_send + stable_s
+        if run_end + _EPSILON < stable_until:
+            return None  # later candidates have even less run left
+        if candidate.ok and next_failure_at[index] >= stable_until - _EPSILON:
+            return candidate
+    return None
+
+
+def first_failure_index(ordered: Sequence[Request], *, before: float = math.inf) -> int | None:
+    for index, request in enumerate(ordered):
+        if request.t_send >= before:
+            return None
+        if not request.ok:
+            return index
+    return None
+
+
+def primary_recovery(window_requests: Sequence[Request], window: FaultWindow, *, run_end: float, stable_s: float) -> tuple[float | None, float | None]:
+    """(failover_s, recovered_at) for the disruption the fault itself caused.
+
+    Only failures before the revert start a primary disruption; later ones belong to the
+    return disruption. The search for recovery then runs over the whole rest of the run,
+    which gives exactly "the first recovery before the revert if there is one, else the first
+    after it": a stable second that fits before the revert always starts earlier than one
+    that straddles it.
+    """
+    reverted_at = math.inf if window.reverted_at is None else window.reverted_at
+    first_failure = first_failure_index(window_requests, before=reverted_at)
+    if first_failure is None:
+        return 0.0, window.injected_at
+    recovery = first_stable_success(window_requests, after_index=first_failure, run_end=run_end, stable_s=stable_s)
+    if recovery is None:
+        return None, None
+    return recovery.t_send - window.injected_at, recovery.t_send
+
+
+def return_disruption(window_requests: Sequence[Request], window: FaultWindow, recovered_at: float | None, *, run_end: float, stable_s: float) -> ReturnDisruption | None:
+    if window.reverted_at is None:
+        return None
+    if recovered_at is None:
+        # Never recovered from the fault itself: there is nothing "after recovery" to measure.
+        return ReturnDisruption(requests_total=0, failed=0, time_to_first_error_s=None, duration_s=0.0, recovered_at=None)
+    starts_at = max(window.reverted_at, recovered_at)
+    after_return = [request for request in window_requests if request.t_send >= starts_at]
+    failed = sum(1 for request in after_return if not request.ok)
+    first_failure = first_failure_index(after_return)
+    if first_failure is None:
+        return ReturnDisruption(requests_total=len(after_return), failed=0, time_to_first_error_s=None, duration_s=0.0, recovered_at=None)
+    first_failure_at = after_return[first_failure].t_send
+    recovery = first_stable_success(after_return, after_index=first_failure, run_end=run_end, stable_s=stable_s)
+    return ReturnDisruption(
+        requests_total=len(after_return),
+        failed=failed,
+        time_to_first_error_s=first_failure_at - window.reverted_at,
+        duration_s=None if recovery is None else recovery.t_send - first_failure_at,
+        recovered_at=None if recovery is None else recovery.t_send,
+    )
+
+
+def _fraction(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def write_summary(check: WriteCheck) -> WriteSummary:
+    attempted = len(check.attempted)
+    common = dict(
+        store=check.store,
+        attempted=attempted,
+        acknowledged=len(check.acknowledged),
+        unknown=len(check.unknown),
+        duplicates=check.duplicates,
+        read_error=check.read_error,
+    )
+    if check.read_error is not None:
+        # `present` is meaningless when the read-back failed; reporting every write as lost would lie.
+        unknown_counts = dict.fromkeys(("ok", "lost", "unexpected", "recovered"))
+        unknown_fractions = dict.fromkeys(("ok_fraction", "lost_fraction", "unexpected_fraction", "recovered_fraction"))
+        return WriteSummary(**common, **unknown_counts, **unknown_fractions, lost_seqs=(), unexpected_seqs=())
+    ok, lost, unexpected, recovered = len(check.ok), len(check.lost), len(check.unexpected), len(check.recovered)
+    return WriteSummary(
+        **common,
+        ok=ok,
+        lost=lost,
+        unexpected=unexpected,
+        recovered=recovered,
+        ok_fraction=_fraction(ok, attempted),
+        lost_fraction=_fraction(lost, attempted),
+        unexpected_fraction=_fraction(unexpected, attempted),
+        recovered_fraction=_fraction(recovered, attempted),
+        lost_seqs=tuple(sorted(check.lost)[:MAX_LISTED_SEQS]),
+        unexpected_seqs=tuple(sorted(check.unexpected)[:MAX_LISTED_SEQS]),
+    )
+
+
+def outcome_counts(requests: Iterable[Request]) -> dict[str, int]:
+    counts = Counter(request.outcome for request in requests)
+    # Every known outcome, zeros included, so journal tables have stable columns.
+    return {outcome: counts.pop(outcome, 0) for outcome in OUTCOMES} | dict(counts)
+
+
+def latest_activity(timelines: Iterable[ProbeTimeline]) -> float | None:
+    ends = [request.t_send + request.latency for timeline in timelines for request in timeline.requests]
+    return max(ends) if ends else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------
+
+
+def measure_probe(timeline: ProbeTimeline, window: FaultWindow, *, run_end: float, stable_s: float = 1.0) -> ProbeMeasures:
+    ordered = in_time_order(timeline.requests)
+    baseline = [request for request in ordered if request.t_send < window.injected_at]
+    in_window = [request for request in ordered if window.injected_at <= request.t_send <= run_end]
+    during_until = run_end if window.reverted_at is None else window.reverted_at
+    during = [request for request in in_window if request.t_send < during_until]
+
+    failed = [request for request in in_window if not request.ok]
+    failover_s, recovered_at = primary_recovery(in_window, window, run_end=run_end, stable_s=stable_s)
+    return ProbeMeasures(
+        probe=timeline.probe,
+        requests_total=len(in_window),
+        requests_failed=len(failed),
+        failure_pct=100 * _fraction(len(failed), len(in_window)),
+        baseline_total=len(baseline),
+        baseline_failed=sum(1 for request in baseline if not request.ok),
+        outcomes=outcome_counts(in_window),
+        time_to_first_error_s=failed[0].t_send - window.injected_at if failed else None,
+        failover_s=failover_s,
+        recovered_at=recovered_at,
+        return_disruption=return_disruption(in_window, window, recovered_at, run_end=run_end, stable_s=stable_s),
+        latency_before=latency_summary(baseline),
+        latency_during=latency_summary(during),
+        writes=None if timeline.check is None else write_summary(timeline.check),
+    )
+
+
+def _max_or_none(values: Iterable[float | None]) -> float | None:
+    """Max, where None (never recovered) is worse than any number."""
+    collected = list(values)
+    if any(value is None for value in collected):
+        return None
+    return max(collected, default=0.0)  # type: ignore[type-var]
+
+
+def summarize_return_disruptions(probes: Iterable[ProbeMeasures]) -> ReturnDisruptionSummary | None:
+    disruptions = [measures.return_disruption for measures in probes if measures.return_disruption is not None]
+    if not disruptions:
+        return None
+    return ReturnDisruptionSummary(
+        failed=max(disruption.failed for disruption in disruptions),
+        duration_s=_max_or_none(disruption.duration_s for disruption in disruptions),
+    )
+
+
+def measure_scenario(timelines: list[ProbeTimeline], window: FaultWindow, *, run_end: float | None = None, stable_s: float = 1.0) -> ScenarioMeasures:
+    """Measure every probe against the same window. Without `run_end`, the run is taken to end
+    when the last request of any probe completed."""
+    names = [timeline.probe for timeline in timelines]
+    if len(set(names)) != len(names):
+        raise ValueError(f"one timeline per probe expected, got {names}")
+    if run_end is None:
+        run_end = latest_activity(timelines)
+    if run_end is None:  # nobody recorded anything
+        run_end = window.injected_at if window.reverted_at is None else max(window.injected_at, window.reverted_at)
+
+    probes = {timeline.probe: measure_probe(timeline, window, run_end=run_end, stable_s=stable_s) for timeline in timelines}
+    http = probes.get(HTTP_PROBE)
+    return ScenarioMeasures(
+        injected_at=window.injected_at,
+        reverted_at=window.reverted_at,
+        run_end=run_end,
+        probes=probes,
+        failover_s=_max_or_none(measures.failover_s for measures in probes.values()),
+        requests_total=0 if http is None else http.requests_total,
+        requests_failed=0 if http is None else http.requests_failed,
+        failed_writes_acknowledged_lost={
+            measures.writes.store: measures.writes.lost
+            for measures in probes.values()
+            if measures.writes is not None and measures.writes.lost is not None
+        },
+        return_disruption=summarize_return_disruptions(probes.values()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging
+# ---------------------------------------------------------------------------------------------
+
+
+def format_seconds(seconds: float) -> str:
+    # 12.4 -> "12.4", 10.0 -> "10", 10.04 -> "10.04": readable, yet never hides a breach.
+    return f"{seconds:.2f}".rstrip("0").rstrip(".")
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
+    """Check the measures against a budget; list every broken budget as a readable sentence."""
+    max_failover_s: float | None = getattr(budget, "max_failover_s", None)
+    max_failed_requests: int | None = getattr(budget, "max_failed_requests", None)
+    max_lost_writes: Mapping[str, int] = getattr(budget, "max_lost_writes", None) or {}
+    counts_return = bool(getattr(budget, "counts_return_disruption", True))
+    probes = measures.probes.values()
+    reasons: list[str] = []
+
+    for probe in probes:
+        if probe.writes is not None and probe.writes.read_error is not None:
+            reasons.append(f"could not read back {probe.writes.store}: {probe.writes.read_error}")
+    for probe in probes:
+        if probe.requests_total == 0:
+            # No evidence is not a pass: a probe that went silent may have hung on the fault.
+            reasons.append(f"{probe.probe} recorded no requests after the fault was injected")
+    for probe in probes:
+        if probe.never_recovered:
+            reasons.append(f"{probe.probe} never recovered before the run ended")
+    for probe in probes:
+        # Even when the return disruption is expected, ending the run down is not.
+        if probe.return_disruption is not None and probe.return_disruption.never_recovered:
+            reasons.append(f"{probe.probe} never recovered from the return of the failed node before the run ended")
+
+    if max_failover_s is not None:
+        if measures.failover_s is not None and measures.failover_s > max_failover_s:
+            reasons.append(f"failover took {format_seconds(measures.failover_s)} s, budget {format_seconds(max_failover_s)} s")
+        returned = measures.return_disruption
+        if counts_return and returned is not None and returned.duration_s is not None and returned.duration_s > max_failover_s:
+            reasons.append(
+                f"the return of the failed node disrupted service for {format_seconds(returned.duration_s)} s, "
+                f"budget {format_seconds(max_failover_s)} s"
+            )
+
+    if max_failed_requests is not None:
+        http = measures.probes.get(HTTP_PROBE)
+        returned_failed = 0 if http is None or http.return_disruption is None else http.return_disruption.failed
+        counted = measures.requests_failed if counts_return else measures.requests_failed - returned_failed
+        if counted > max_failed_requests:
+            reasons.append(f"{_plural(counted, 'request', 'requests')} failed, budget {max_failed_requests}")
+            if counts_return and returned_failed:
+                reasons.append(f"the return of the failed node caused {_plural(returned_failed, 'failed request', 'failed requests')}")
+
+    for store, max_lost in max_lost_writes.items():
+        lost = measures.failed_writes_acknowledged_lost.get(store)
+        if lost is not None and lost > max_lost:
+            reasons.append(f"{store} lost {_plural(lost, 'acknowledged write', 'acknowledged writes')}, budget {max_lost}")
+
+    return Verdict(passed=not reasons, reasons=reasons)

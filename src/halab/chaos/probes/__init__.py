@@ -1,0 +1,11 @@
+"""Probes that use the lab as clients do while a fault is active."""
+
+from halab.chaos.probes.base import Probe
+from halab.chaos.probes.http import HttpProbe
+from halab.chaos.probes.kafka import KafkaProbe
+from halab.chaos.probes.postgres import PostgresProbe
+from halab.chaos.probes.redis import RedisProbe
+
+PROBES: dict[str, type[Probe]] = {p.name: p for p in (HttpProbe, PostgresProbe, RedisProbe, KafkaProbe)}
+
+__all__ = ["PROBES", "Probe"]

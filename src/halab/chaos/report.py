@@ -1,0 +1,68 @@
+"""The end-of-run table, rendered from the journal (not from live objects), so a journal from
+CI renders the same table later: `halab chaos report reports/latest/journal.json`."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+STORES = ("postgres", "redis", "kafka", "http")
+_VERDICT_STYLE = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
+
+
+def _s(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _budget(b: dict) -> str:
+    parts = []
+    if b.get("max_failover_s") is not None:
+        parts.append(f"≤{b['max_failover_s']:g} s")
+    if b.get("max_failed_requests") is not None:
+        parts.append(f"≤{b['max_failed_requests']} failed")
+    lost = b.get("max_lost_writes") or {}
+    if lost:
+        parts.append("lost " + ",".join(f"{k[:2]}≤{v}" for k, v in lost.items()))
+    return "; ".join(parts) or "-"
+
+
+def results_table(journal: dict) -> Table:
+    table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
+    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("failed req", "right"),
+                         ("lost pg/rd/kf/http", "center"), ("return", "right"), ("steady s", "right"),
+                         ("budget", "left"), ("verdict", "left")):
+        table.add_column(col, justify=justify)
+    for s in journal["scenarios"]:
+        lost = "/".join(
+            "-" if s["writes"].get(st) is None else ("?" if s["writes"][st]["lost"] is None else str(s["writes"][st]["lost"]))
+            for st in STORES
+        )
+        rd = s.get("return_disruption") or {}
+        ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
+        failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
+        table.add_row(
+            s["name"], f"{s['target']}→{s['service'] or '?'}", _s(s["failover_s"]), failed, lost, ret,
+            _s(s["back_to_steady_s"]), _budget(s["budget"]),
+            f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
+        )
+    return table
+
+
+def print_report(journal: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(results_table(journal))
+    for s in journal["scenarios"]:
+        if s["reasons"]:
+            console.print(f"[bold]{s['name']}[/] ({s['verdict']}):")
+            for reason in s["reasons"]:
+                console.print(f"  - {reason}")
+        rc = s.get("role_change")
+        if rc and rc.get("new_holder"):
+            console.print(f"[dim]{s['name']}: {rc['role']} moved {rc['old_holder']} → {rc['new_holder']}"
+                          f" (seen {rc['first_seen_at'] - s['window']['injected_at']:.1f} s after the fault)[/]")
+    summary = journal["summary"]
+    m = journal["machine"]
+    console.print(
+        f"{summary['pass']} passed, {summary['fail']} failed, {summary['skipped']} skipped"
+        f"  —  {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu_model') or m.get('platform')}"
+    )

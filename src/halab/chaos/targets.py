@@ -1,0 +1,110 @@
+"""Targets by current role, resolved at run time: "the Patroni leader" is whoever leads now.
+
+Each role has one resolver returning the service that holds it (or None), built on the same
+inspectors as `make status`. The runner also polls the resolver during a scenario to see the
+role move (old holder, new holder, when first seen).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from halab.chaos.errors import FaultError
+from halab.lab import roles, status, topology
+from halab.chaos.lab import Lab
+
+
+def _vip_holder(lab: Lab) -> str | None:
+    holders = status.vip_holders(lab.services())
+    return holders[0] if len(holders) == 1 else None
+
+
+def _lb_backup(lab: Lab) -> str | None:
+    holder = _vip_holder(lab)
+    return next((lb for lb in topology.LBS if lb != holder), None) if holder else None
+
+
+def _pg_role(wanted: str) -> Callable[[Lab], str | None]:
+    def resolve(_: Lab) -> str | None:
+        view = roles.patroni_view()
+        if wanted == "leader":
+            return view.leader
+        if wanted == "sync_standby":
+            return view.sync_standby
+        return next((m.name for m in view.members if m.role == "replica" and m.state in ("running", "streaming")), None)
+
+    return resolve
+
+
+def _redis_master(_: Lab) -> str | None:
+    return roles.redis_view().master
+
+
+def _redis_replica(_: Lab) -> str | None:
+    view = roles.redis_view()
+    return next((n.name for n in view.nodes if n.role == "replica" and n.master == view.master), None)
+
+
+def _kafka_partition_leader(_: Lab) -> str | None:
+    """The broker leading the most partitions of the probe topic (ties: lowest name): killing
+    it interrupts the most produce traffic."""
+    leaders, _isr = roles.kafka_partitions(topology.KAFKA_PROBE_TOPIC)
+    counts: dict[str, int] = {}
+    for broker in leaders.values():
+        if broker:
+            counts[broker] = counts.get(broker, 0) + 1
+    return min(counts, key=lambda b: (-counts[b], b)) if counts else None
+
+
+def kafka_controller(lab: Lab) -> str | None:
+    return status.kafka_controller(lab.services())
+
+
+def _etcd_leader(_: Lab) -> str | None:
+    return next((n for n, r in roles.etcd_roles().items() if r == "leader"), None)
+
+
+def _etcd_follower(_: Lab) -> str | None:
+    # A follower: losing one costs no election, which is what "no impact expected" is about.
+    followers = [n for n, r in roles.etcd_roles().items() if r == "follower"]
+    return random.choice(followers) if followers else None
+
+
+def _any_running(group: dict[str, str]) -> Callable[[Lab], str | None]:
+    def resolve(lab: Lab) -> str | None:
+        running = [n for n, c in lab.services().items() if n in group and c.status == "running"]
+        return random.choice(running) if running else None
+
+    return resolve
+
+
+ROLE_RESOLVERS: dict[str, Callable[[Lab], str | None]] = {
+    "vip-holder": _vip_holder,
+    "lb-backup": _lb_backup,
+    "pg-leader": _pg_role("leader"),
+    "pg-sync-standby": _pg_role("sync_standby"),
+    "pg-replica": _pg_role("replica"),
+    "redis-master": _redis_master,
+    "redis-replica": _redis_replica,
+    "kafka-partition-leader": _kafka_partition_leader,
+    "kafka-controller": kafka_controller,
+    "app": _any_running(topology.APPS),
+    "etcd": _etcd_follower,
+    "etcd-leader": _etcd_leader,
+    "sentinel": _any_running(topology.SENTINELS),
+}
+
+# Roles whose holder should change when the holder fails, and so are watched during a scenario.
+WATCHED_ROLES = {"vip-holder", "pg-leader", "pg-sync-standby", "redis-master", "kafka-partition-leader",
+                 "kafka-controller", "etcd-leader"}
+
+
+def resolve(lab: Lab, kind: str, name: str) -> str:
+    """The service a target names now; FaultError when nobody holds the role."""
+    if kind == "service":
+        return name
+    holder = ROLE_RESOLVERS[name](lab)
+    if holder is None:
+        raise FaultError(f"nobody holds the role '{name}' right now; the lab is not in steady state (make status)")
+    return holder

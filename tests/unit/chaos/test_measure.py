@@ -1,0 +1,382 @@
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from halab.chaos import measure
+from halab.chaos.records import FaultWindow, ProbeTimeline, Request, WriteCheck
+
+RATE = 50  # requests per second, like the real probes
+INTERVAL = 1 / RATE
+RUN_END = 30.0
+
+
+def timeline(probe, changes, *, until=RUN_END, latency=0.005, check=None):
+    """A probe sending RATE requests/s from t=0 to `until`. `changes` is [(t, ok), ...]: from t
+    on, every request succeeds (ok=True) or is refused (ok=False); before the first change
+    everything succeeds."""
+    requests = []
+    for index in range(int(until * RATE)):
+        t_send = index / RATE  # exact for whole and half seconds: no drift from summing 0.02
+        ok = True
+        for changed_at, state in changes:
+            if t_send >= changed_at:
+                ok = state
+        requests.append(Request(probe=probe, t_send=t_send, latency=latency, outcome="ok" if ok else "refused"))
+    return ProbeTimeline(probe=probe, requests=requests, check=check)
+
+
+def request(t_send, latency, ok=True, probe="http"):
+    return Request(probe=probe, t_send=t_send, latency=latency, outcome="ok" if ok else "timeout")
+
+
+@dataclass
+class Budget:
+    max_failover_s: float | None = None
+    max_failed_requests: int | None = None
+    max_lost_writes: dict[str, int] = field(default_factory=dict)
+    counts_return_disruption: bool = True
+
+
+INJECT_AT_10 = FaultWindow(injected_at=10.0, reverted_at=None)
+
+
+def probe_measures(changes, window=INJECT_AT_10, **kwargs):
+    return measure.measure_probe(timeline("http", changes), window, run_end=RUN_END, **kwargs)
+
+
+# --- failover ----------------------------------------------------------------------------------
+
+
+def test_no_failures_means_zero_failover():
+    measures = probe_measures([])
+    assert measures.failover_s == 0.0
+    assert measures.time_to_first_error_s is None
+    assert measures.requests_failed == 0
+    assert measures.failure_pct == 0
+    assert measures.requests_total == 20 * RATE
+    assert measures.baseline_total == 10 * RATE
+
+
+def test_outage_from_injection_until_recovery():
+    measures = probe_measures([(10.0, False), (12.5, True)])
+    assert measures.failover_s == pytest.approx(2.5, abs=INTERVAL)
+    assert measures.recovered_at == pytest.approx(12.5, abs=INTERVAL)
+    assert measures.time_to_first_error_s == pytest.approx(0.0, abs=INTERVAL)
+    assert measures.requests_failed == 125
+    assert measures.failure_pct == pytest.approx(100 * 125 / 1000)
+    assert measures.outcomes["refused"] == 125
+    assert measures.outcomes["ok"] == 875
+    assert measures.outcomes["timeout"] == 0
+    assert (measures.baseline_total, measures.baseline_failed) == (500, 0)
+
+
+def test_failures_before_injection_are_baseline_only():
+    measures = probe_measures([(5.0, False), (5.5, True)])
+    assert (measures.baseline_total, measures.baseline_failed) == (500, 25)
+    assert measures.requests_failed == 0
+    assert measures.failover_s == 0.0
+
+
+def test_flapping_only_counts_a_full_stable_second():
+    # fails, comes back for half a second, fails again, then stays up
+    measures = probe_measures([(10.0, False), (11.0, True), (11.5, False), (12.0, True)])
+    assert measures.failover_s == pytest.approx(2.0, abs=INTERVAL)
+
+
+def test_stable_period_is_configurable():
+    measures = probe_measures([(10.0, False), (11.0, True), (11.5, False), (12.0, True)], stable_s=0.5)
+    assert measures.failover_s == pytest.approx(1.0, abs=INTERVAL)
+
+
+def test_a_stable_second_that_ends_on_a_failure_still_counts():
+    # ok for exactly one second (11.0 .. 11.98), failing again at 12.0: a full second of success
+    measures = probe_measures([(10.0, False), (11.0, True), (12.0, False)])
+    assert measures.failover_s == pytest.approx(1.0, abs=INTERVAL)
+
+
+def test_never_recovers():
+    measures = probe_measures([(10.0, False)])
+    assert measures.failover_s is None
+    assert measures.recovered_at is None
+    assert measures.never_recovered
+
+
+def test_recovery_right_at_the_end_of_the_run_is_not_a_recovery():
+    measures = probe_measures([(10.0, False), (29.5, True)])
+    assert measures.failover_s is None
+
+
+def test_recovery_with_just_over_a_second_left_counts():
+    measures = probe_measures([(10.0, False), (28.9, True)])
+    assert measures.failover_s == pytest.approx(18.9, abs=INTERVAL)
+
+
+def test_never_recovering_fails_the_verdict_readably():
+    scenario = measure.measure_scenario([timeline("http", [(10.0, False)])], INJECT_AT_10)
+    assert scenario.failover_s is None
+    verdict = measure.judge(scenario, Budget(max_failover_s=10))
+    assert not verdict.passed
+    assert verdict.reasons == ["http never recovered before the run ended"]
+
+
+# --- return disruption -------------------------------------------------------------------------
+
+REVERT_AT_20 = FaultWindow(injected_at=10.0, reverted_at=20.0)
+OUTAGE_THEN_RETURN_BLIP = [(10.0, False), (12.0, True), (20.5, False), (21.5, True)]
+
+
+def test_return_disruption_is_measured_separately():
+    measures = probe_measures(OUTAGE_THEN_RETURN_BLIP, REVERT_AT_20)
+    assert measures.failover_s == pytest.approx(2.0, abs=INTERVAL)
+    returned = measures.return_disruption
+    assert returned.failed == 50
+    assert returned.time_to_first_error_s == pytest.approx(0.5, abs=INTERVAL)
+    assert returned.duration_s == pytest.approx(1.0, abs=INTERVAL)
+    assert returned.recovered_at == pytest.approx(21.5, abs=INTERVAL)
+    assert measures.requests_failed == 150  # the window holds both disruptions
+
+
+def test_no_return_disruption_without_revert():
+    assert probe_measures([(10.0, False), (12.0, True)]).return_disruption is None
+
+
+def test_quiet_return():
+    returned = probe_measures([(10.0, False), (12.0, True)], REVERT_AT_20).return_disruption
+    assert (returned.failed, returned.time_to_first_error_s, returned.duration_s) == (0, None, 0.0)
+
+
+def test_outage_lasting_past_the_revert_is_all_primary_failover():
+    measures = probe_measures([(10.0, False), (22.0, True)], REVERT_AT_20)
+    assert measures.failover_s == pytest.approx(12.0, abs=INTERVAL)
+    assert measures.return_disruption.failed == 0
+
+
+def test_failures_only_after_the_revert_are_return_disruption():
+    measures = probe_measures([(20.2, False), (23.0, True)], REVERT_AT_20)
+    assert measures.failover_s == 0.0
+    assert measures.return_disruption.failed == 140
+    assert measures.return_disruption.duration_s == pytest.approx(2.8, abs=INTERVAL)
+
+
+def test_never_recovering_from_the_return():
+    measures = probe_measures([(10.0, False), (12.0, True), (25.0, False)], REVERT_AT_20)
+    assert measures.failover_s == pytest.approx(2.0, abs=INTERVAL)
+    assert measures.return_disruption.never_recovered
+    scenario = measure.measure_scenario([timeline("http", [(10.0, False), (12.0, True), (25.0, False)])], REVERT_AT_20)
+    assert scenario.return_disruption.duration_s is None
+    verdict = measure.judge(scenario, Budget(counts_return_disruption=False))
+    assert verdict.reasons == ["http never recovered from the return of the failed node before the run ended"]
+
+
+def test_return_disruption_counts_against_the_failed_requests_budget():
+    scenario = measure.measure_scenario([timeline("http", OUTAGE_THEN_RETURN_BLIP)], REVERT_AT_20)
+    assert (scenario.requests_failed, scenario.return_disruption.failed) == (150, 50)
+    verdict = measure.judge(scenario, Budget(max_failover_s=10, max_failed_requests=120))
+    assert verdict.reasons == ["150 requests failed, budget 120", "the return of the failed node caused 50 failed requests"]
+    # when the return disruption is expected, only the 100 primary failures count
+    assert measure.judge(scenario, Budget(max_failover_s=10, max_failed_requests=120, counts_return_disruption=False)).passed
+
+
+def test_return_disruption_counts_against_the_failover_budget():
+    scenario = measure.measure_scenario([timeline("http", [(10.0, False), (12.0, True), (20.0, False), (25.0, True)])], REVERT_AT_20)
+    assert scenario.failover_s == pytest.approx(2.0, abs=INTERVAL)
+    verdict = measure.judge(scenario, Budget(max_failover_s=3))
+    assert verdict.reasons == ["the return of the failed node disrupted service for 5 s, budget 3 s"]
+    assert measure.judge(scenario, Budget(max_failover_s=3, counts_return_disruption=False)).passed
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+
+def test_nearest_rank_percentiles():
+    summary = measure.latency_summary([request(float(i), latency=i / 1000) for i in range(1, 101)])
+    assert (summary.count, summary.p50_ms, summary.p95_ms, summary.p99_ms) == (100, pytest.approx(50), pytest.approx(95), pytest.approx(99))
+
+
+def test_latency_before_and_during_the_fault():
+    requests = (
+        [request(t / 10, latency=0.004) for t in range(0, 100)]  # before: 4 ms
+        + [request(10 + t / 10, latency=0.250, ok=t % 2 == 0) for t in range(0, 100)]  # during: 250 ms, failures included
+        + [request(20 + t / 10, latency=0.900) for t in range(0, 100)]  # after the revert: not "during"
+    )
+    measures = measure.measure_probe(ProbeTimeline("http", requests), REVERT_AT_20, run_end=RUN_END)
+    assert measures.latency_before.count == 100
+    assert measures.latency_before.p99_ms == pytest.approx(4)
+    assert measures.latency_during.count == 100
+    assert (measures.latency_during.p50_ms, measures.latency_during.p99_ms) == (pytest.approx(250), pytest.approx(250))
+
+
+def test_latency_during_runs_to_the_end_without_revert():
+    requests = [request(5.0, 0.001), request(12.0, 0.1), request(25.0, 0.3)]
+    measures = measure.measure_probe(ProbeTimeline("http", requests), INJECT_AT_10, run_end=RUN_END)
+    assert measures.latency_during.count == 2
+    assert measures.latency_during.p99_ms == pytest.approx(300)
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+CHECK = WriteCheck(
+    store="postgres",
+    attempted=frozenset(range(1, 11)),
+    acknowledged=frozenset(range(1, 9)),
+    present=frozenset({1, 2, 3, 4, 5, 6, 9, 42}),  # 7, 8 lost; 9 recovered; 42 unexpected
+    duplicates=2,
+)
+
+
+def test_write_classification_counts_and_fractions():
+    writes = measure.write_summary(CHECK)
+    assert (writes.attempted, writes.acknowledged, writes.unknown, writes.duplicates) == (10, 8, 2, 2)
+    assert (writes.ok, writes.lost, writes.unexpected, writes.recovered) == (6, 2, 1, 1)
+    assert (writes.ok_fraction, writes.lost_fraction, writes.unexpected_fraction, writes.recovered_fraction) == (
+        pytest.approx(0.6),
+        pytest.approx(0.2),
+        pytest.approx(0.1),
+        pytest.approx(0.1),
+    )
+    assert (writes.lost_seqs, writes.unexpected_seqs) == ((7, 8), (42,))
+    assert writes.read_error is None
+
+
+def test_only_the_first_lost_seqs_are_listed():
+    check = WriteCheck("kafka", attempted=frozenset(range(100)), acknowledged=frozenset(range(100)), present=frozenset(range(50, 100)))
+    writes = measure.write_summary(check)
+    assert writes.lost == 50
+    assert writes.lost_seqs == tuple(range(20))
+
+
+def test_no_attempted_writes_gives_zero_fractions():
+    writes = measure.write_summary(WriteCheck("redis", frozenset(), frozenset(), frozenset()))
+    assert (writes.ok_fraction, writes.lost_fraction, writes.unexpected_fraction, writes.recovered_fraction) == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_lost_writes_break_the_budget_per_store():
+    scenario = measure.measure_scenario([timeline("http", []), timeline("postgres", [], check=CHECK)], INJECT_AT_10)
+    assert scenario.failed_writes_acknowledged_lost == {"postgres": 2}
+    verdict = measure.judge(scenario, Budget(max_lost_writes={"postgres": 0, "redis": 0}))
+    assert verdict.reasons == ["postgres lost 2 acknowledged writes, budget 0"]
+    assert measure.judge(scenario, Budget(max_lost_writes={"postgres": 2})).passed
+    assert measure.judge(scenario, Budget()).passed  # missing store = no limit
+
+
+def test_a_read_error_fails_the_verdict():
+    check = WriteCheck("redis", frozenset({1, 2}), frozenset({1, 2}), frozenset(), read_error="connection refused")
+    scenario = measure.measure_scenario([timeline("redis", [], check=check)], INJECT_AT_10)
+    writes = scenario.probes["redis"].writes
+    assert (writes.lost, writes.ok, writes.lost_fraction) == (None, None, None)  # unknown, not "all lost"
+    assert scenario.failed_writes_acknowledged_lost == {}
+    verdict = measure.judge(scenario, Budget(max_lost_writes={"redis": 0}))
+    assert verdict.reasons == ["could not read back redis: connection refused"]
+
+
+# --- empty and scenario-level ------------------------------------------------------------------
+
+
+def test_empty_timeline_gives_zeros_and_nones():
+    measures = measure.measure_probe(ProbeTimeline("kafka"), REVERT_AT_20, run_end=RUN_END)
+    assert (measures.requests_total, measures.requests_failed, measures.failure_pct) == (0, 0, 0)
+    assert (measures.baseline_total, measures.baseline_failed) == (0, 0)
+    assert measures.time_to_first_error_s is None
+    assert measures.failover_s == 0.0
+    assert measures.latency_before == measure.LatencySummary(0, None, None, None)
+    assert measures.latency_during == measure.LatencySummary(0, None, None, None)
+    assert measures.return_disruption.failed == 0
+    assert measures.writes is None
+    json.dumps(measures.to_json())
+
+
+def test_scenario_with_nothing_recorded():
+    scenario = measure.measure_scenario([ProbeTimeline("kafka")], REVERT_AT_20)
+    assert (scenario.requests_total, scenario.requests_failed, scenario.failover_s) == (0, 0, 0.0)
+    assert measure.judge(scenario, Budget(max_failover_s=10)).reasons == ["kafka recorded no requests after the fault was injected"]
+    assert measure.measure_scenario([], INJECT_AT_10).failover_s == 0.0
+
+
+def test_scenario_takes_the_worst_probe_and_http_request_counts():
+    scenario = measure.measure_scenario(
+        [timeline("http", [(10.0, False), (11.0, True)]), timeline("redis", [(10.0, False), (14.0, True)])], INJECT_AT_10
+    )
+    assert scenario.failover_s == pytest.approx(4.0, abs=INTERVAL)
+    assert (scenario.requests_total, scenario.requests_failed) == (1000, 50)
+    assert scenario.run_end == pytest.approx(RUN_END - INTERVAL + 0.005)  # last request's completion
+
+
+def test_scenario_failover_is_none_when_any_probe_never_recovered():
+    scenario = measure.measure_scenario([timeline("http", []), timeline("redis", [(10.0, False)])], INJECT_AT_10)
+    assert scenario.failover_s is None
+
+
+def test_one_timeline_per_probe():
+    with pytest.raises(ValueError):
+        measure.measure_scenario([ProbeTimeline("http"), ProbeTimeline("http")], INJECT_AT_10)
+
+
+# --- judge -------------------------------------------------------------------------------------
+
+
+def test_judge_passes_within_every_budget():
+    scenario = measure.measure_scenario(
+        [timeline("http", [(10.0, False), (12.0, True)]), timeline("postgres", [], check=CHECK)], INJECT_AT_10
+    )
+    verdict = measure.judge(scenario, Budget(max_failover_s=10, max_failed_requests=100, max_lost_writes={"postgres": 2}))
+    assert verdict == measure.Verdict(passed=True, reasons=[])
+
+
+def test_judge_lists_every_broken_budget():
+    scenario = measure.measure_scenario(
+        [timeline("http", [(10.0, False), (22.4, True)]), timeline("postgres", [], check=CHECK)],
+        FaultWindow(injected_at=10.0, reverted_at=25.0),
+    )
+    verdict = measure.judge(scenario, Budget(max_failover_s=10, max_failed_requests=0, max_lost_writes={"postgres": 1}))
+    assert not verdict.passed
+    assert verdict.reasons == [
+        "failover took 12.4 s, budget 10 s",
+        "620 requests failed, budget 0",
+        "postgres lost 2 acknowledged writes, budget 1",
+    ]
+
+
+def test_judge_reads_budget_attributes_leniently():
+    scenario = measure.measure_scenario([timeline("http", [(10.0, False), (12.0, True)])], INJECT_AT_10)
+
+    class OnlyFailover:
+        max_failover_s = 1.0
+
+    assert measure.judge(scenario, OnlyFailover()).reasons == ["failover took 2 s, budget 1 s"]
+
+
+def test_reason_wording_uses_singular_for_one():
+    scenario = measure.measure_scenario(
+        [
+            ProbeTimeline("http", [request(10.0, 0.01, ok=False)] + [request(10.0 + i / 50, 0.01) for i in range(1, 100)]),
+            timeline("postgres", [], check=WriteCheck("postgres", frozenset({1}), frozenset({1}), frozenset())),
+        ],
+        INJECT_AT_10,
+    )
+    verdict = measure.judge(scenario, Budget(max_failed_requests=0, max_lost_writes={"postgres": 0}))
+    assert verdict.reasons == ["1 request failed, budget 0", "postgres lost 1 acknowledged write, budget 0"]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(12.4, "12.4"), (10.0, "10"), (10.04, "10.04"), (2.5000001, "2.5")])
+def test_format_seconds(seconds, text):
+    assert measure.format_seconds(seconds) == text
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def test_to_json_is_json_ready_and_rounded():
+    scenario = measure.measure_scenario(
+        [timeline("http", OUTAGE_THEN_RETURN_BLIP, latency=0.0123456), timeline("postgres", [], check=CHECK)], REVERT_AT_20
+    )
+    document = scenario.to_json()
+    assert json.loads(json.dumps(document)) == document  # only JSON types: no sets, tuples or dataclasses
+    http = document["probes"]["http"]
+    assert http["latency_before"]["p50_ms"] == 12.346
+    assert http["failover_s"] == 2.0
+    assert http["return_disruption"]["failed"] == 50
+    assert document["probes"]["postgres"]["writes"]["lost_seqs"] == [7, 8]
+    assert document["failed_writes_acknowledged_lost"] == {"postgres": 2}
+    assert document["return_disruption"] == {"failed": 50, "duration_s": 1.0}
+    assert measure.judge(scenario, Budget()).to_json() == {"passed": True, "reasons": []}
