@@ -16,6 +16,9 @@ sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" \
     -e "s#@VIP@#$VIP/$VIP_PREFIX#g" \
     /etc/keepalived/keepalived.conf.tmpl > /etc/keepalived/keepalived.conf
 mkdir -p /run/haproxy
+# A SIGKILLed container restarts with keepalived's pid files still in /run, and keepalived
+# then refuses to start ("daemon is already running"): nothing of ours runs yet, so clear them.
+rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/haproxy/admin.sock
 
 supervise_haproxy() {
   while true; do

@@ -78,6 +78,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "role_change": asdict(r.role_change) if r.role_change else None,
         "steady_before_s": None if r.steady_before_s is None else round(r.steady_before_s, 3),
         "back_to_steady_s": None if r.back_to_steady_s is None else round(r.back_to_steady_s, 3),
+        "recovery_blockers": r.recovery_blockers,
         "window": asdict(r.window) if r.window else None,
         "measures": m.to_json() if m else None,
         "records": {

@@ -51,6 +51,8 @@ class LiveView:
     def __init__(self, progress: Progress, console: Console | None = None) -> None:
         self.progress = progress
         self.console = console or Console()
+        if not self.console.is_terminal:
+            self.console = Console(width=170)
         self._live: Live | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -50,6 +50,9 @@ def results_table(journal: dict) -> Table:
 
 def print_report(journal: dict, console: Console | None = None) -> None:
     console = console or Console()
+    if not console.is_terminal:
+        # CI logs and pipes: a width that fits the table instead of the 80-column default.
+        console = Console(width=170)
     console.print(results_table(journal))
     for s in journal["scenarios"]:
         if s["reasons"]:

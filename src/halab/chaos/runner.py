@@ -60,6 +60,9 @@ class ScenarioResult:
     window: FaultWindow | None = None
     measures: measure.ScenarioMeasures | None = None
     role_change: RoleChange | None = None
+    # What kept the lab from steady state after the revert: problem -> seconds after the revert
+    # it was last seen. Explains a slow "back to steady" to the audience.
+    recovery_blockers: dict[str, float] = field(default_factory=dict)
     timelines: list[ProbeTimeline] = field(default_factory=list)
 
 
@@ -197,8 +200,14 @@ class GameDayRunner:
                     reverted_at = self.clock()
                     fault.revert()
                 self.progress.enter("recovering")
+
+                def note_blockers(st) -> None:
+                    self._look(st)
+                    for problem in st.problems:
+                        result.recovery_blockers[problem] = round(self.clock() - reverted_at, 1)
+
                 try:
-                    steady.wait_for_steady_state(d.recovery_timeout_s, on_look=self._look)
+                    steady.wait_for_steady_state(d.recovery_timeout_s, on_look=note_blockers)
                     result.back_to_steady_s = self.clock() - reverted_at
                 except SteadyStateTimeout as e:
                     result.reasons.append(f"the lab did not return to steady state within {d.recovery_timeout_s:g} s: {'; '.join(e.still_wrong)}")
