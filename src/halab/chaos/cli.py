@@ -81,6 +81,11 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     except KeyboardInterrupt:
         status = "aborted"
         click.echo("interrupted: every injected fault was reverted; writing the journal of what ran", err=True)
+    except Exception as e:
+        # A bug or an unexpected refusal: the faults were reverted on the way out, and the
+        # scenarios that finished are still worth a journal. Then fail loudly.
+        status = "crashed"
+        click.echo(f"the game day stopped on an unexpected error: {e!r}; every injected fault was reverted", err=True)
     journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
                                 started=started, status=status, knobs=knobs, results=runner.progress.results)
     path = journal_mod.write(journal, reports)
@@ -88,6 +93,8 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     click.echo(f"journal: {path}")
     if status == "aborted":
         sys.exit(130)
+    if status == "crashed":
+        sys.exit(3)
     sys.exit(1 if journal["summary"]["fail"] else 0)
 
 

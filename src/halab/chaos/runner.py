@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import docker
+
 from halab.chaos import measure, steady, targets
 from halab.chaos.errors import FaultError, LabError, SteadyStateTimeout
 from halab.chaos.faults import FAULTS, Fault, FaultUnavailable
@@ -214,6 +216,8 @@ class GameDayRunner:
                 self.wait(TAIL_S)
         except LabError as e:
             result.reasons.append(f"the scenario could not run: {e}")
+        except docker.errors.DockerException as e:
+            result.reasons.append(f"the scenario could not run: Docker refused: {e}")
         finally:
             with shielded_from_interrupts():
                 fault.revert()

@@ -6,6 +6,11 @@ A killed or stopped node comes back on revert, so the scenario also measures its
 
 from __future__ import annotations
 
+import time
+
+import docker
+
+from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault
 
 # Seconds a stopped service gets to shut down cleanly (gunicorn drains, Patroni hands over).
@@ -50,9 +55,20 @@ class Pause(Fault):
     TCP connections at the kernel level but never answers."""
 
     name = "pause"
+    # The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an
+    # uninterruptible fsync at that moment, as a busy Postgres often does: try again shortly.
+    attempts = 10
 
     def inject(self) -> None:
-        self.lab.container(self.service).pause()
+        ct = self.lab.container(self.service)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                ct.pause()
+                return
+            except docker.errors.APIError as e:
+                if attempt == self.attempts:
+                    raise FaultError(f"could not pause {self.service} after {attempt} attempts: {e.explanation}") from e
+                time.sleep(0.1)
 
     def revert(self) -> None:
         ct = self.lab.container(self.service)

@@ -1,0 +1,114 @@
+"""The default game day against the real lab: every scenario within the budgets its game-day
+file sets (so users who edit the file set their own N), and no fault left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import docker
+import pytest
+
+from halab.chaos.gameday import load_gameday
+
+from .conftest import ROOT, TIME_FACTOR, eventually, lab_status, run
+
+pytestmark = pytest.mark.integration
+
+GAMEDAY = load_gameday(ROOT / "gamedays" / "default.yaml")
+LATEST = ROOT / "reports" / "latest" / "journal.json"
+
+
+@pytest.fixture(scope="module")
+def journal(lab) -> dict:
+    """One run of `make chaos`, the command users run; its exit code is checked per scenario."""
+    before = LATEST.resolve() if LATEST.exists() else None
+    subprocess.run(["make", "chaos"], cwd=ROOT, check=False)
+    assert LATEST.exists() and LATEST.resolve() != before, "make chaos wrote no new journal"
+    return json.loads(LATEST.read_text())
+
+
+def test_journal_has_the_run_metadata(journal):
+    assert journal["status"] == "completed"
+    assert journal["machine"]["cpus"] and journal["knobs"]["patroni"]["ttl"]
+    assert [s["name"] for s in journal["scenarios"]] == GAMEDAY.scenario_names()
+
+
+@pytest.mark.parametrize("scenario", GAMEDAY.scenarios, ids=lambda s: s.name)
+def test_scenario_within_its_budget(journal, scenario):
+    result = next(s for s in journal["scenarios"] if s["name"] == scenario.name)
+    budget = scenario.budget
+    assert result["verdict"] == "pass", f"{scenario.name}: {result['reasons']}"
+    if budget.max_failover_s is not None:
+        assert result["failover_s"] is not None and result["failover_s"] <= budget.max_failover_s
+    if budget.max_failed_requests is not None:
+        assert result["requests_failed"] <= budget.max_failed_requests
+    for store, limit in budget.max_lost_writes.items():
+        assert result["writes"][store]["lost"] <= limit, f"{store}: {result['writes'][store]}"
+    # The probes really ran through the fault.
+    assert result["requests_total"] > 0
+    assert all(w["attempted"] > 0 for w in result["writes"].values())
+
+
+def lab_containers() -> dict:
+    client = docker.from_env()
+    return {c.labels["com.docker.compose.service"]: c
+            for c in client.containers.list(all=True, filters={"label": "com.docker.compose.project=halab"})}
+
+
+def test_heal_undoes_faults_a_dead_controller_left_behind(journal):
+    from halab.chaos.faults import FAULTS
+    from halab.chaos.lab import Lab
+
+    lab = Lab.connect()
+    FAULTS["pause"](lab, "app1").inject()
+    FAULTS["partition"](lab, "redis3").inject()
+    FAULTS["kill"](lab, "sentinel2").inject()
+    blackhole = FAULTS["partition"](lab, "app2", {"from_services": ["app3"]})
+    blackhole.inject()
+    delay = FAULTS["delay"](lab, "app3", {"delay_ms": 100})
+    delay.check_available()  # netem must exist on the CI machine for this test to mean anything
+    delay.inject()
+
+    healed = run("make", "-s", "heal", check=False)
+    assert healed.returncode == 0, healed.stderr
+    for expected in ("unpaused app1", "reconnected redis3", "started sentinel2", "blackhole routes in app2", "netem rule in app3"):
+        assert expected in healed.stdout, healed.stdout
+
+    cts = lab_containers()
+    assert cts["app1"].status == "running" and cts["sentinel2"].status == "running"
+    assert "halab_lab" in cts["redis3"].attrs["NetworkSettings"]["Networks"]
+    assert lab.in_netns("app3", ["tc", "qdisc", "show", "dev", "eth0"])[1].find("netem") == -1
+    again = run("make", "-s", "heal", check=False)
+    assert "nothing to heal" in again.stdout
+    eventually("the lab back in steady state after heal", lambda: lab_status()["healthy"], timeout=90)
+
+
+def test_ctrl_c_reverts_the_active_fault(journal):
+    # Its own process group, so SIGINT reaches every process as a terminal's Ctrl-C would.
+    proc = subprocess.Popen(["bin/lab", "chaos"], cwd=ROOT, env={**os.environ, "SCENARIO": "pg-leader-pause"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        paused = eventually("a pg container paused by the running scenario",
+                            lambda: [n for n, c in lab_containers().items() if c.status == "paused"], timeout=120)
+        assert paused and paused[0].startswith("pg")
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=120 * TIME_FACTOR)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "interrupted: every injected fault was reverted" in out, out[-2000:]
+    assert not [n for n, c in lab_containers().items() if c.status == "paused"]
+    eventually("the lab back in steady state after the interrupted scenario", lambda: lab_status()["healthy"], timeout=90)
+
+
+def test_chaos_validate_reports_a_bad_file_without_a_traceback():
+    bad = Path("tests/unit/chaos/fixtures/unknown_fault.yaml")
+    proc = run("make", "-s", "chaos-validate", f"FILE={bad}", check=False)
+    assert proc.returncode != 0
+    assert "unknown fault 'kil'" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
