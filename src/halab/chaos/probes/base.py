@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable
 
 from halab.chaos.records import ProbeTimeline, Request, WriteCheck
 
 Clock = Callable[[], float]
+
+# How long stop() waits for operations still in flight. One that has not returned by then is
+# left behind and counts as attempted with an unknown outcome, never as acknowledged.
+STOP_GRACE_S = 10.0
 
 
 class Probe(ABC):
@@ -32,6 +36,8 @@ class Probe(ABC):
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._seq = 0
+        self._submitted: set[int] = set()
+        self._futures: list[Future] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -45,15 +51,20 @@ class Probe(ABC):
         if self._thread:
             self._thread.join()
         if self._pool:
-            self._pool.shutdown(wait=True)
-        self.teardown()
+            wait(self._futures, timeout=STOP_GRACE_S)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            self.teardown()
+        except Exception:  # closing a client of a broken store must not stop the scenario
+            pass
 
     def _schedule(self) -> None:
         interval = 1.0 / self.rate
         next_at = self.clock()
         while not self._stop.is_set():
             self._seq += 1
-            self._pool.submit(self._run_one, self._seq)
+            self._submitted.add(self._seq)
+            self._futures.append(self._pool.submit(self._run_one, self._seq))
             next_at += interval
             self._stop.wait(max(0.0, next_at - self.clock()))
 
@@ -81,8 +92,13 @@ class Probe(ABC):
         return None
 
     # -- helpers ---------------------------------------------------------------------------------
+    def is_write(self, seq: int) -> bool:
+        """Whether operation `seq` writes (all do, but for the HTTP probe's reads)."""
+        return True
+
     def attempted(self) -> frozenset[int]:
-        return frozenset(r.seq for r in self.timeline.requests if r.seq is not None)
+        """Every write sent, answered or not: one still in flight at stop() has an unknown outcome."""
+        return frozenset(s for s in self._submitted if self.is_write(s))
 
     def acknowledged(self) -> frozenset[int]:
         return frozenset(r.seq for r in self.timeline.requests if r.seq is not None and r.ok)

@@ -44,8 +44,13 @@ class HttpProbe(Probe):
     def key(self, seq: int) -> str:
         return f"probe-{self.run_id}-{seq}"
 
+    def is_write(self, seq: int) -> bool:
+        return seq % 3 != 0
+
     def operation(self, seq: int) -> Request:
-        is_write = seq % 3 != 0 or self._recent_id is None
+        is_write = self.is_write(seq)
+        # A read asks for a recent order (served from a replica); before any exists, liveness.
+        read_path = f"/orders/{self._recent_id}" if self._recent_id is not None else "/healthz"
         started = self.clock()
         try:
             if is_write:
@@ -56,7 +61,7 @@ class HttpProbe(Probe):
                     timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
                 )
             else:
-                resp = requests.get(f"{self.base_url}/orders/{self._recent_id}", timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+                resp = requests.get(f"{self.base_url}{read_path}", timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
         except requests.RequestException as e:
             return Request(self.name, started, self.clock() - started, classify_exception(e),
                            seq=seq if is_write else None, detail=str(e)[:160])

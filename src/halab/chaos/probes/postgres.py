@@ -10,9 +10,14 @@ from halab.chaos.probes.base import Probe
 from halab.chaos.records import Request, WriteCheck
 from halab.lab import topology
 
+# A connection whose far end vanished (the VIP moved to a node that never saw it) gets no
+# answer at all: keepalives and tcp_user_timeout turn that silent hang into an error within
+# ~3 s, as any client with a timeout would see it. statement_timeout alone cannot: the server
+# never receives the statement.
 CONNINFO = (
     f"host={topology.VIP} port={topology.PG_PRIMARY_PORT} dbname=probes user=app password=app "
-    "connect_timeout=2 options='-c statement_timeout=3000'"
+    "connect_timeout=2 keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 "
+    "tcp_user_timeout=3000 options='-c statement_timeout=3000'"
 )
 
 
