@@ -52,8 +52,9 @@ from halab.lab.topology import ALL_SERVICES, group_of
 
 # --- vocabulary ----------------------------------------------------------------------------------
 
-FAULTS: tuple[str, ...] = ("kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process")
-Fault = Literal["kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process"]
+# `none` is the control: probes run, nothing is injected, and no role may move (no false failover).
+FAULTS: tuple[str, ...] = ("kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process", "none")
+Fault = Literal["kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process", "none"]
 
 # Roles name whoever holds them when the scenario runs (make status shows the holders).
 ROLE_GROUPS: dict[str, str] = {
@@ -320,6 +321,7 @@ class LossParams(_Model):
 Params = Union[NoParams, KillProcessParams, PartitionParams, DelayParams, LossParams]
 PARAMS_BY_FAULT: dict[str, type[_Model]] = {
     "kill": NoParams,
+    "none": NoParams,
     "stop": NoParams,
     "pause": NoParams,
     "restart": NoParams,
@@ -348,7 +350,8 @@ class Scenario(_Model):
     name: str = Field(description="a slug: lowercase letters, digits and dashes")
     description: str = Field(description="what fails and which mechanism should recover it")
     fault: Annotated[Fault, _one_of("fault", FAULTS)] = Field(description=f"one of {', '.join(FAULTS)}")
-    target: TargetField = Field(description=f"a role ({', '.join(ROLES)}) or service:<name>")
+    target: TargetField | None = Field(None, description=f"a role ({', '.join(ROLES)}) or service:<name>; "
+                                                         "required, except for the control fault 'none'")
     duration_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
     probes: tuple[Annotated[Probe, _one_of("probe", PROBES)], ...] | None = None
     params: Params = Field(default_factory=dict, validate_default=True)  # type: ignore[assignment]
@@ -459,13 +462,24 @@ class Scenario(_Model):
     def _dump_params(self, params: Any) -> Any:
         return params.model_dump(by_alias=True) if isinstance(params, BaseModel) else params
 
+    @model_validator(mode="after")
+    def _target_unless_control(self) -> Scenario:
+        if self.target is None and self.fault != "none":
+            raise _fail("Scenario", [(("target",), "missing",
+                                      f"is required for fault '{self.fault}' (a role such as pg-leader, or service:<name>)", None)])
+        if self.target is not None and self.fault == "none":
+            raise _fail("Scenario", [(("target",), "target_on_control",
+                                      "must be left out: the control fault 'none' injects nothing into anyone", str(self.target))])
+        return self
+
     def expects_role_change(self) -> bool:
         """`expect_role_change` if set; otherwise true when a disruptive fault hits the holder of a
         role that is handed over to another member (vip-holder, pg-leader, redis-master, ...)."""
         if self.expect_role_change is not None:
             return self.expect_role_change
         return (
-            self.target.kind == "role"
+            self.target is not None
+            and self.target.kind == "role"
             and self.target.name in HANDOVER_ROLES
             and self.fault not in DEGRADING_FAULTS
         )
@@ -659,6 +673,8 @@ def validate_command_output(gameday: GameDay) -> str:
 
 
 def _target_text(scenario: Scenario) -> str:
+    if scenario.target is None:
+        return "(control: nothing injected)"
     text = str(scenario.target)
     p = scenario.params
     if isinstance(p, KillProcessParams):

@@ -63,7 +63,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "name": r.scenario.name,
         "description": r.scenario.description,
         "fault": r.scenario.fault,
-        "target": str(r.scenario.target),
+        "target": str(r.scenario.target) if r.scenario.target else None,
         "service": r.service,
         "fault_description": r.fault_description,
         "started_at": r.started_at,

@@ -41,7 +41,7 @@ def results_table(journal: dict) -> Table:
         ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
-            s["name"], f"{s['target']}→{s['service'] or '?'}", _s(s["failover_s"]), failed, lost, ret,
+            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)", _s(s["failover_s"]), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
             f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
         )

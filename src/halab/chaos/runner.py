@@ -158,8 +158,9 @@ class GameDayRunner:
             result.reasons = [f"the lab was not in steady state before the scenario: {'; '.join(e.still_wrong)}"]
             return result
 
+        roles_before = self._roles_now() if sc.target is None else None
         try:
-            service = targets.resolve(self.lab, sc.target.kind, sc.target.name)
+            service = targets.resolve(self.lab, sc.target.kind, sc.target.name) if sc.target else "-"
         except FaultError as e:
             result.reasons = [str(e)]
             return result
@@ -170,7 +171,7 @@ class GameDayRunner:
             return result
         fault: Fault = FAULTS[sc.fault](self.lab, service, params)
         result.service, result.fault_description = service, fault.describe()
-        self.progress.fault = f"{fault.describe()}  ({sc.target})"
+        self.progress.fault = fault.describe() + (f"  ({sc.target})" if sc.target else "")
         try:
             fault.check_available()
         except FaultUnavailable as e:
@@ -190,7 +191,7 @@ class GameDayRunner:
             self.progress.enter("baseline")
             self.wait(d.baseline_s)
 
-            role = sc.target.name if sc.target.kind == "role" and sc.target.name in targets.WATCHED_ROLES else None
+            role = sc.target.name if sc.target and sc.target.kind == "role" and sc.target.name in targets.WATCHED_ROLES else None
             watcher = RoleWatcher(self.lab, role, service, self.clock) if role else None
             with watcher or contextlib.nullcontext():
                 self.progress.enter("fault active")
@@ -237,11 +238,26 @@ class GameDayRunner:
         result.measures = measure.measure_scenario(result.timelines, result.window, run_end=run_end)
         verdict = measure.judge(result.measures, sc.budget)
         result.reasons = [*result.reasons, *verdict.reasons]
+        if roles_before is not None:
+            roles_after = self._roles_now()
+            result.reasons += [f"false failover: {role} moved {roles_before[role]} → {roles_after[role]} while nothing was injected"
+                               for role in roles_before if roles_after[role] != roles_before[role]]
         rc = result.role_change
         if sc.expects_role_change() and rc is not None and rc.new_holder is None:
             result.reasons.append(f"{rc.role} was expected to move away from {rc.old_holder}, but no new holder was seen")
         result.verdict = "pass" if not result.reasons else "fail"
         return result
+
+    @staticmethod
+    def _roles_now() -> dict[str, object]:
+        """Who holds each role, and Postgres's timeline (a failover and back still bumps it)."""
+        from halab.lab.status import collect
+
+        st = collect()
+        leader = st.pg.member(st.pg.leader) if st.pg.leader else None
+        return {"vip_holder": st.vip_holder, "pg_leader": st.pg.leader, "pg_timeline": leader.timeline if leader else None,
+                "redis_master": st.redis.master, "kafka_controller": st.kafka.controller,
+                "etcd_leader": next((n for n, r in st.etcd.items() if r == "leader"), None)}
 
     def _look(self, st) -> None:
         self.progress.problems = st.problems

@@ -27,18 +27,20 @@ ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = ROOT / "gamedays" / "default.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# The default game day's scenarios in order. Budgets are left out on purpose: they are data users
+# tune for their machine, and tests/integration/test_gameday.py reads them from the file.
 EXPECTED_DEFAULT = [
-    # name, fault, target, max_failover_s, max_failed_requests, max_lost_writes
-    ("app-replica-kill", "kill", "app", 1, 0, {"http": 0, "postgres": 0, "kafka": 0}),
-    ("vip-holder-kill", "kill", "vip-holder", 1.5, 100, {"http": 0, "postgres": 0, "kafka": 0}),
-    ("haproxy-process-kill", "kill-process", "vip-holder", 3, 150, {"http": 0, "postgres": 0}),
-    ("pg-leader-kill", "kill", "pg-leader", 10, None, {"http": 0, "postgres": 0, "kafka": 0}),
-    ("pg-leader-pause", "pause", "pg-leader", 10, None, {"http": 0, "postgres": 0}),
-    ("pg-postgres-process-kill", "kill-process", "pg-leader", 10, None, {"postgres": 0, "http": 0}),
-    ("pg-primary-partition", "partition", "pg-leader", 15, None, {"postgres": 0, "http": 0}),
-    ("redis-master-kill", "kill", "redis-master", 3, None, {"http": 0, "postgres": 0}),
-    ("kafka-leader-kill", "kill", "kafka-partition-leader", 6, None, {"kafka": 0, "http": 0}),
-    ("etcd-member-kill", "kill", "etcd", 1, 0, {"postgres": 0, "http": 0}),
+    ("idle-control", "none", "None"),
+    ("app-replica-kill", "kill", "app"),
+    ("vip-holder-kill", "kill", "vip-holder"),
+    ("haproxy-process-kill", "kill-process", "vip-holder"),
+    ("pg-leader-kill", "kill", "pg-leader"),
+    ("pg-leader-pause", "pause", "pg-leader"),
+    ("pg-postgres-process-kill", "kill-process", "pg-leader"),
+    ("pg-primary-partition", "partition", "pg-leader"),
+    ("redis-master-kill", "kill", "redis-master"),
+    ("kafka-leader-kill", "kill", "kafka-partition-leader"),
+    ("etcd-member-kill", "kill", "etcd"),
 ]
 
 
@@ -56,13 +58,12 @@ def default() -> GameDay:
     return load_gameday(DEFAULT)
 
 
-def test_default_game_day_has_the_ten_scenarios_in_order(default: GameDay) -> None:
-    got = [
-        (s.name, s.fault, str(s.target), s.budget.max_failover_s, s.budget.max_failed_requests,
-         s.budget.max_lost_writes)
-        for s in default.scenarios
-    ]
-    assert got == EXPECTED_DEFAULT
+def test_default_game_day_has_its_scenarios_in_order(default: GameDay) -> None:
+    assert [(s.name, s.fault, str(s.target)) for s in default.scenarios] == EXPECTED_DEFAULT
+    for s in default.scenarios:
+        assert s.budget.max_failover_s is not None, f"{s.name}: every default scenario has a failover budget"
+        if s.fault != "none":
+            assert s.budget.max_lost_writes.get("http") == 0, f"{s.name}: no acknowledged order may be lost"
 
 
 def test_default_game_day_settings(default: GameDay) -> None:
@@ -72,7 +73,7 @@ def test_default_game_day_settings(default: GameDay) -> None:
     assert default.title
     for scenario in default.scenarios:
         assert scenario.description.strip(), scenario.name
-        assert scenario.duration_s == 10  # filled in from the defaults
+        assert scenario.duration_s == (30 if scenario.fault == "none" else 10)  # else from the defaults
         assert scenario.probes == ("http", "postgres", "redis", "kafka")
         assert scenario.budget.counts_return_disruption is True
     assert "redis" not in select(default, "redis-master-kill").budget.max_lost_writes
@@ -89,6 +90,7 @@ def test_default_game_day_params(default: GameDay) -> None:
 def test_role_change_expected_only_where_a_role_is_handed_over(default: GameDay) -> None:
     expected = {s.name: s.expects_role_change() for s in default.scenarios}
     assert expected == {
+        "idle-control": False,
         "app-replica-kill": False,
         "vip-holder-kill": True,
         "haproxy-process-kill": True,
@@ -124,15 +126,16 @@ def test_dump_and_validate_round_trip(default: GameDay) -> None:
 def test_validate_command_output_summarises(default: GameDay) -> None:
     out = validate_command_output(default)
     lines = out.splitlines()
-    assert lines[0] == f"{DEFAULT}: valid game day 'HA lab default game day', 10 scenarios"
+    assert lines[0] == f"{DEFAULT}: valid game day 'HA lab default game day', 11 scenarios"
     assert "probes http, postgres, redis, kafka" in lines[1]
     rows = lines[2:]
-    assert len(rows) == 10
-    assert rows[0].split()[:4] == ["1.", "app-replica-kill", "kill", "app"]
-    assert rows[2].split()[:6] == ["3.", "haproxy-process-kill", "kill-process", "vip-holder", "(haproxy,", "SIGKILL)"]
-    assert "pg-leader (from the lab network)" in rows[6]
-    assert rows[9].split()[:4] == ["10.", "etcd-member-kill", "kill", "etcd"]
-    assert "failover <= 1.5 s; failed requests <= 100; lost writes <= http 0, postgres 0, kafka 0" in rows[1]
+    assert len(rows) == 11
+    assert rows[0].split()[:5] == ["1.", "idle-control", "none", "(control:", "nothing"]
+    assert rows[1].split()[:4] == ["2.", "app-replica-kill", "kill", "app"]
+    assert rows[3].split()[:6] == ["4.", "haproxy-process-kill", "kill-process", "vip-holder", "(haproxy,", "SIGKILL)"]
+    assert "pg-leader (from the lab network)" in rows[7]
+    assert rows[10].split()[:4] == ["11.", "etcd-member-kill", "kill", "etcd"]
+    assert "failover <= 1 s; failed requests <= 0; lost writes <= http 0" in rows[1]
 
 
 def test_fault_params_are_plain_dicts_with_partition_peers_resolved(default: GameDay) -> None:
@@ -179,7 +182,7 @@ def test_unknown_fault_lists_faults_and_suggests() -> None:
     report, problems = problems_of("unknown_fault")
     assert problems == [
         "scenarios[0].fault: unknown fault 'kil'; available: kill, stop, pause, restart, partition, delay, "
-        "loss, kill-process; did you mean 'kill'? (line 5)"
+        "loss, kill-process, none; did you mean 'kill'? (line 5)"
     ]
     assert report.startswith(f"invalid game-day file '{FIXTURES / 'unknown_fault.yaml'}' (1 problem):\n  ")
 
@@ -319,7 +322,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
         "defaults.probes[1]: unknown probe 'htp'; available: http, postgres, redis, kafka; "
         "did you mean 'http'? (line 5)",
         "scenarios[0].fault: unknown fault 'kil'; available: kill, stop, pause, restart, partition, delay, "
-        "loss, kill-process; did you mean 'kill'? (line 9)",
+        "loss, kill-process, none; did you mean 'kill'? (line 9)",
         "scenarios[1].name: must be a slug: lowercase letters, digits and dashes, 1 to 64 characters, "
         "starting with a letter or digit, got 'Pg Kill'; try 'pg-kill' (line 12)",
         "scenarios[1].description: must not be empty: say what fails and which mechanism should recover it "
@@ -360,7 +363,7 @@ def test_select_unknown_scenario(default: GameDay) -> None:
     with pytest.raises(ConfigError) as error:
         select(default, "pg-leader-kil")
     assert str(error.value) == (
-        f"unknown scenario 'pg-leader-kil' in {DEFAULT}; available: app-replica-kill, vip-holder-kill, "
+        f"unknown scenario 'pg-leader-kil' in {DEFAULT}; available: idle-control, app-replica-kill, vip-holder-kill, "
         "haproxy-process-kill, pg-leader-kill, pg-leader-pause, pg-postgres-process-kill, "
         "pg-primary-partition, redis-master-kill, kafka-leader-kill, etcd-member-kill; "
         "did you mean 'pg-leader-kill'?"
@@ -387,3 +390,33 @@ def test_steady_state_timeout_says_what_was_waited_for_and_how_to_look() -> None
         "run `make status` to see it; `make heal` undoes faults left behind"
     )
     assert error.exit_code == 1
+
+
+CONTROL_AND_MISTAKES = """\
+title: control
+scenarios:
+  - name: idle
+    description: nothing is injected; no role may move
+    fault: none
+    budget: {max_failed_requests: 0}
+  - name: no-target
+    description: a kill needs someone to kill
+    fault: kill
+    budget: {max_failed_requests: 0}
+  - name: control-with-target
+    description: the control injects nothing into anyone
+    fault: none
+    target: app
+    budget: {max_failed_requests: 0}
+"""
+
+
+def test_control_fault_needs_no_target_and_every_other_fault_needs_one() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_gameday(CONTROL_AND_MISTAKES, source="inline")
+    assert err.value.problems == [
+        "scenarios[1].target: is required for fault 'kill' (a role such as pg-leader, or service:<name>) (line 7)",
+        "scenarios[2].target: must be left out: the control fault 'none' injects nothing into anyone (line 14)",
+    ]
+    control = parse_gameday(CONTROL_AND_MISTAKES.split("  - name: no-target")[0], source="inline").scenarios[0]
+    assert control.target is None and not control.expects_role_change()
