@@ -44,6 +44,7 @@ SCHEMA_STATEMENTS = (
     # The relay only ever looks for unsent rows; keep that scan small as the table grows.
     "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
 )
+RECONNECT_BACKOFF_LIMIT_S = 2.0
 ORDER_COLUMNS = "id, customer, item, quantity, served_by, created_at"
 
 
@@ -87,6 +88,10 @@ def open_pools(settings: Settings) -> Pools:
             timeout=settings.pg_checkout_timeout_s,
             # Connections to the old primary die on failover; test each one before handing it out.
             check=ConnectionPool.check_connection,
+            # The pool retries a failed connect with exponential backoff (1, 2, 4, 8 s ...) until
+            # this many seconds have passed, then starts again at 1 s. Left at its 300 s default, a
+            # 9 s failover leaves it waiting up to 8 s more after the new primary is up.
+            reconnect_timeout=RECONNECT_BACKOFF_LIMIT_S,
             open=False,
         )
         # Connect in the background: the app must start (and report 503) while Postgres is down.

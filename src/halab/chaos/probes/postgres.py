@@ -29,6 +29,9 @@ class PostgresProbe(Probe):
         # behind are replaced by new ones that HAProxy sends to the new primary.
         self.pool = ConnectionPool(CONNINFO, min_size=2, max_size=self.workers, timeout=2,
                                    check=ConnectionPool.check_connection, kwargs={"autocommit": True},
+                                   # Retry connecting about every second, not with backoff to minutes:
+                                   # the probe must see the new primary as soon as HAProxy does.
+                                   reconnect_timeout=2.0,
                                    open=True, name="probe-postgres")
         with self.pool.connection(timeout=30) as conn:
             conn.execute(
