@@ -17,5 +17,6 @@ exec env -u ETCD_MEMBER -u ETCD_SELF_IP -u ETCD_CLUSTER etcd \
   `# busy 2-core machine holds; shorter would make etcd itself re-elect under load.` \
   --heartbeat-interval 100 \
   --election-timeout 1000 \
-  --enable-v2=false \
+  `# Patroni talks to etcd over the v2 API (see images/postgres/patroni.yml for why).` \
+  --enable-v2=true \
   --logger zap --log-level warn
