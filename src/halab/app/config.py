@@ -28,8 +28,9 @@ class Settings:
     pg_connect_timeout_s: int = 2
     # Kills a statement stuck on a primary that is going away, so no request hangs past failover.
     pg_statement_timeout_ms: int = 3000
-    # Caps how long a request waits for a pooled connection while the pool reconnects.
-    pg_checkout_timeout_s: float = 2.0
+    # Caps how long a request waits for a pooled connection while the pool reconnects. Short,
+    # because the breaker's single trial call after a failover waits this long at worst.
+    pg_checkout_timeout_s: float = 1.0
     sentinels: tuple[tuple[str, int], ...] = (
         ("10.77.0.41", 26379),
         ("10.77.0.42", 26379),

@@ -17,6 +17,9 @@ from halab.chaos.records import Request, WriteCheck
 from halab.lab import topology
 
 SEND_TIMEOUT_S = 5.0
+# A produce request in flight to a killed broker gets no answer at all: it is retried (on the
+# new leader) only after this. Kafka's 30 s default would dominate the failover time.
+REQUEST_TIMEOUT_MS = 2000
 
 
 class KafkaProbe(Probe):
@@ -28,8 +31,7 @@ class KafkaProbe(Probe):
             acks="all",
             enable_idempotence=True,
             retries=2147483647,
-            # Give up on one message after 5 s: long enough to ride a leader election.
-            request_timeout_ms=int(SEND_TIMEOUT_S * 1000),
+            request_timeout_ms=REQUEST_TIMEOUT_MS,
             max_block_ms=int(SEND_TIMEOUT_S * 1000),
             retry_backoff_ms=100,
             linger_ms=0,
