@@ -108,6 +108,19 @@ def report(journal_file: Path) -> None:
     print_report(read(journal_file))
 
 
+@chaos.command()
+@click.argument("journal_files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def median(journal_files: tuple[Path, ...]) -> None:
+    """Median per scenario over several runs' journals (one run is one sample)."""
+    from rich.console import Console
+
+    from halab.chaos.journal import read
+    from halab.chaos.report import medians_table
+
+    console = Console() if Console().is_terminal else Console(width=170)
+    console.print(medians_table([read(p) for p in journal_files]))
+
+
 @click.command()
 def heal() -> None:
     """Undo anything a dead controller left behind: unpause, reconnect, clear netem, start stopped

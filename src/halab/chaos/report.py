@@ -69,3 +69,32 @@ def print_report(journal: dict, console: Console | None = None) -> None:
         f"{summary['pass']} passed, {summary['fail']} failed, {summary['skipped']} skipped"
         f"  —  {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu_model') or m.get('platform')}"
     )
+
+
+def median(values: list[float]) -> float | None:
+    ordered = sorted(v for v in values if v is not None)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def medians_table(journals: list[dict]) -> Table:
+    """Per scenario, the median over several runs: one run's numbers are one sample."""
+    table = Table(title=f"median of {len(journals)} runs ({', '.join(j['run_id'] for j in journals)})", title_justify="left")
+    for col, justify in (("scenario", "left"), ("failover s", "right"), ("failed req", "right"),
+                         ("lost pg/rd/kf/http (max)", "center"), ("steady s", "right"), ("verdicts", "left")):
+        table.add_column(col, justify=justify)
+    names = [s["name"] for s in journals[0]["scenarios"]]
+    for name in names:
+        runs = [next((s for s in j["scenarios"] if s["name"] == name), None) for j in journals]
+        runs = [r for r in runs if r is not None]
+        lost = "/".join(
+            str(max((r["writes"].get(st) or {}).get("lost") or 0 for r in runs)) if any(st in r["writes"] for r in runs) else "-"
+            for st in STORES
+        )
+        table.add_row(
+            name, _s(median([r["failover_s"] for r in runs])), f"{median([r['requests_failed'] for r in runs]):.0f}",
+            lost, _s(median([r["back_to_steady_s"] for r in runs])), " ".join(r["verdict"] for r in runs),
+        )
+    return table

@@ -380,3 +380,19 @@ def test_to_json_is_json_ready_and_rounded():
     assert document["failed_writes_acknowledged_lost"] == {"postgres": 2}
     assert document["return_disruption"] == {"failed": 50, "duration_s": 1.0}
     assert measure.judge(scenario, Budget()).to_json() == {"passed": True, "reasons": []}
+
+
+def test_median_table_takes_the_median_per_scenario():
+    from halab.chaos.report import median, medians_table
+
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([1.0, 2.0]) == 1.5
+    assert median([None]) is None
+
+    def journal(run_id, failover):
+        return {"run_id": run_id, "scenarios": [{"name": "pg-leader-kill", "failover_s": failover, "requests_failed": 10,
+                                                 "writes": {"postgres": {"lost": 0}}, "back_to_steady_s": 12.0,
+                                                 "verdict": "pass"}]}
+
+    table = medians_table([journal("a", 7.0), journal("b", 9.0), journal("c", 8.0)])
+    assert [c._cells for c in table.columns][1] == ["8.0"]
