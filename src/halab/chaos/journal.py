@@ -71,6 +71,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "reasons": r.reasons,
         "budget": _budget_json(r.scenario.budget),
         "failover_s": None if m is None or m.failover_s is None else round(m.failover_s, 3),
+        "longest_stall_s": _longest_stall(m),
         "requests_total": m.requests_total if m else 0,
         "requests_failed": m.requests_failed if m else 0,
         "writes": writes,
@@ -87,6 +88,11 @@ def scenario_json(r: ScenarioResult) -> dict:
             for t in r.timelines
         },
     }
+
+
+def _longest_stall(m) -> float | None:
+    stalls = [p.longest_stall_s for p in m.probes.values() if p.longest_stall_s is not None] if m else []
+    return round(max(stalls), 3) if stalls else None
 
 
 RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail"]

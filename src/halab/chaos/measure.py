@@ -136,6 +136,10 @@ class ProbeMeasures:
     latency_before: LatencySummary
     latency_during: LatencySummary
     writes: WriteSummary | None
+    # The longest time during the fault in which no operation of this probe completed
+    # successfully. A client library that retries inside its own timeout (Kafka's producer)
+    # turns an outage into a stall, not into failures; this shows it.
+    longest_stall_s: float | None = None
 
     @property
     def never_recovered(self) -> bool:
@@ -157,6 +161,7 @@ class ProbeMeasures:
             "latency_before": self.latency_before.to_json(),
             "latency_during": self.latency_during.to_json(),
             "writes": None if self.writes is None else self.writes.to_json(),
+            "longest_stall_s": _round(self.longest_stall_s),
         }
 
 
@@ -389,7 +394,17 @@ def measure_probe(timeline: ProbeTimeline, window: FaultWindow, *, run_end: floa
         latency_before=latency_summary(baseline),
         latency_during=latency_summary(during),
         writes=None if timeline.check is None else write_summary(timeline.check),
+        longest_stall_s=longest_stall(in_window, window.injected_at, run_end),
     )
+
+
+def longest_stall(window_requests: Sequence[Request], start: float, end: float) -> float | None:
+    """Longest gap between successful completions (t_send + latency) within [start, end]."""
+    if not window_requests:
+        return None
+    done = sorted(r.t_send + r.latency for r in window_requests if r.ok and r.t_send + r.latency <= end)
+    marks = [start, *done, end]
+    return max(b - a for a, b in zip(marks, marks[1:]))
 
 
 def _max_or_none(values: Iterable[float | None]) -> float | None:

@@ -28,7 +28,8 @@ def _budget(b: dict) -> str:
 
 def results_table(journal: dict) -> Table:
     table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
-    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("failed req", "right"),
+    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("stall s", "right"),
+                         ("failed req", "right"),
                          ("lost pg/rd/kf/http", "center"), ("return", "right"), ("steady s", "right"),
                          ("budget", "left"), ("verdict", "left")):
         table.add_column(col, justify=justify)
@@ -41,7 +42,8 @@ def results_table(journal: dict) -> Table:
         ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
-            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)", _s(s["failover_s"]), failed, lost, ret,
+            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)", _s(s["failover_s"]),
+            _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
             f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
         )
@@ -82,7 +84,7 @@ def median(values: list[float]) -> float | None:
 def medians_table(journals: list[dict]) -> Table:
     """Per scenario, the median over several runs: one run's numbers are one sample."""
     table = Table(title=f"median of {len(journals)} runs ({', '.join(j['run_id'] for j in journals)})", title_justify="left")
-    for col, justify in (("scenario", "left"), ("failover s", "right"), ("failed req", "right"),
+    for col, justify in (("scenario", "left"), ("failover s", "right"), ("stall s", "right"), ("failed req", "right"),
                          ("lost pg/rd/kf/http (max)", "center"), ("steady s", "right"), ("verdicts", "left")):
         table.add_column(col, justify=justify)
     names = [s["name"] for s in journals[0]["scenarios"]]
@@ -94,7 +96,8 @@ def medians_table(journals: list[dict]) -> Table:
             for st in STORES
         )
         table.add_row(
-            name, _s(median([r["failover_s"] for r in runs])), f"{median([r['requests_failed'] for r in runs]):.0f}",
+            name, _s(median([r["failover_s"] for r in runs])), _s(median([r.get("longest_stall_s") for r in runs])),
+            f"{median([r['requests_failed'] for r in runs]):.0f}",
             lost, _s(median([r["back_to_steady_s"] for r in runs])), " ".join(r["verdict"] for r in runs),
         )
     return table

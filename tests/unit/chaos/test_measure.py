@@ -396,3 +396,16 @@ def test_median_table_takes_the_median_per_scenario():
 
     table = medians_table([journal("a", 7.0), journal("b", 9.0), journal("c", 8.0)])
     assert [c._cells for c in table.columns][1] == ["8.0"]
+
+
+def test_longest_stall_finds_the_gap_a_retrying_client_hides():
+    from halab.chaos.measure import longest_stall
+    from halab.chaos.records import Request
+
+    # Sent every 0.5 s from t=10; the one sent at 11.0 took 4.9 s (retried inside the client),
+    # and the ones after it queued behind it.
+    reqs = [Request("kafka", 10.0, 0.05, "ok"), Request("kafka", 10.5, 0.05, "ok"), Request("kafka", 11.0, 4.9, "ok"),
+            Request("kafka", 11.5, 4.4, "ok"), Request("kafka", 16.0, 0.05, "ok")]
+    assert abs(longest_stall(reqs, 10.0, 20.0) - (15.9 - 10.55)) < 1e-9
+    assert longest_stall([], 10.0, 20.0) is None
+    assert longest_stall([Request("kafka", 10.0, 0.1, "timeout")], 10.0, 20.0) == 10.0
