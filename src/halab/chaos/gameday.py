@@ -336,6 +336,9 @@ class Budget(_Model):
     """What the scenario may cost at most; a limit left out is measured but not judged."""
 
     max_failover_s: float | None = Field(None, gt=0, description="seconds clients may see failures")
+    # Whose failover max_failover_s limits: the probes named here (e.g. [postgres] for "writes
+    # accepted again"), or by default the worst of all probes.
+    failover_of: tuple[Annotated[Probe, _one_of("probe", PROBES)], ...] | None = None
     max_failed_requests: int | None = Field(None, ge=0)
     max_lost_writes: dict[Annotated[Store, _one_of("store", STORES)], Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict
@@ -554,6 +557,7 @@ class GameDay(_Model):
             filled.append(scenario)
             budget = scenario.budget
             need = [(("max_lost_writes", store), store) for store in budget.max_lost_writes]
+            need += [(("failover_of", i), probe) for i, probe in enumerate(budget.failover_of or ())]
             if budget.max_failed_requests is not None:
                 need.append((("max_failed_requests",), "http"))
             for loc, probe in need:
@@ -691,7 +695,8 @@ def _target_text(scenario: Scenario) -> str:
 def _budget_text(budget: Budget) -> str:
     parts = []
     if budget.max_failover_s is not None:
-        parts.append(f"failover <= {budget.max_failover_s:g} s")
+        whose = f" ({', '.join(budget.failover_of)})" if budget.failover_of else ""
+        parts.append(f"failover <= {budget.max_failover_s:g} s{whose}")
     if budget.max_failed_requests is not None:
         parts.append(f"failed requests <= {budget.max_failed_requests}")
     if budget.max_lost_writes:

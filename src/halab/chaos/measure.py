@@ -469,6 +469,14 @@ def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
+def judged_failover(measures: ScenarioMeasures, failover_of: Sequence[str] = ()) -> float | None:
+    """The failover a budget limits: of the named probes, or the worst of all (the default)."""
+    if not failover_of:
+        return measures.failover_s
+    values = [measures.probes[p].failover_s for p in failover_of if p in measures.probes]
+    return None if not values or any(v is None for v in values) else max(values)
+
+
 def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
     """Check the measures against a budget; list every broken budget as a readable sentence."""
     max_failover_s: float | None = getattr(budget, "max_failover_s", None)
@@ -494,8 +502,11 @@ def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
             reasons.append(f"{probe.probe} never recovered from the return of the failed node before the run ended")
 
     if max_failover_s is not None:
-        if measures.failover_s is not None and measures.failover_s > max_failover_s:
-            reasons.append(f"failover took {format_seconds(measures.failover_s)} s, budget {format_seconds(max_failover_s)} s")
+        failover_of = tuple(getattr(budget, "failover_of", None) or ())
+        judged = judged_failover(measures, failover_of)
+        if judged is not None and judged > max_failover_s:
+            whose = f" for {', '.join(failover_of)}" if failover_of else ""
+            reasons.append(f"failover took {format_seconds(judged)} s{whose}, budget {format_seconds(max_failover_s)} s")
         returned = measures.return_disruption
         if counts_return and returned is not None and returned.duration_s is not None and returned.duration_s > max_failover_s:
             reasons.append(

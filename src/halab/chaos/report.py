@@ -17,7 +17,8 @@ def _s(value) -> str:
 def _budget(b: dict) -> str:
     parts = []
     if b.get("max_failover_s") is not None:
-        parts.append(f"≤{b['max_failover_s']:g} s")
+        whose = f" ({','.join(b['failover_of'])})" if b.get("failover_of") else ""
+        parts.append(f"≤{b['max_failover_s']:g} s{whose}")
     if b.get("max_failed_requests") is not None:
         parts.append(f"≤{b['max_failed_requests']} failed")
     lost = b.get("max_lost_writes") or {}

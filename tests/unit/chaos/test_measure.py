@@ -409,3 +409,25 @@ def test_longest_stall_finds_the_gap_a_retrying_client_hides():
     assert abs(longest_stall(reqs, 10.0, 20.0) - (15.9 - 10.55)) < 1e-9
     assert longest_stall([], 10.0, 20.0) is None
     assert longest_stall([Request("kafka", 10.0, 0.1, "timeout")], 10.0, 20.0) == 10.0
+
+
+def test_budget_can_name_whose_failover_it_limits():
+    from types import SimpleNamespace
+
+    from halab.chaos.measure import judge, judged_failover, measure_scenario
+    from halab.chaos.records import FaultWindow, ProbeTimeline, Request
+
+    def timeline(name, outage_until):
+        reqs = [Request(name, 10 + i * 0.1, 0.01, "ok" if 10 + i * 0.1 >= outage_until else "timeout") for i in range(200)]
+        return ProbeTimeline(name, reqs)
+
+    m = measure_scenario([timeline("postgres", 16.0), timeline("http", 18.5)], FaultWindow(10.0, 20.0), run_end=30.0)
+    assert round(judged_failover(m, ("postgres",)), 1) == 6.0
+    assert round(judged_failover(m), 1) == 8.5
+    budget = SimpleNamespace(max_failover_s=7, failover_of=("postgres",), max_failed_requests=None, max_lost_writes={},
+                             counts_return_disruption=True)
+    assert judge(m, budget).passed
+    worst = SimpleNamespace(**{**vars(budget), "failover_of": None})
+    assert judge(m, worst).reasons == ["failover took 8.5 s, budget 7 s"]
+    strict = SimpleNamespace(**{**vars(budget), "max_failover_s": 5})
+    assert judge(m, strict).reasons == ["failover took 6 s for postgres, budget 5 s"]
