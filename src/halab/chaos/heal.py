@@ -3,6 +3,7 @@ healthy lab it changes nothing and says so."""
 
 from __future__ import annotations
 
+from halab.chaos.faults.network import lab_dev_sh
 from halab.chaos.lab import Lab
 from halab.lab import topology
 
@@ -30,9 +31,12 @@ def heal(lab: Lab) -> list[str]:
         if ct.status != "running":
             continue
         # netem qdiscs and blackhole routes live in the container's network namespace.
-        code, out = lab.in_netns(name, ["sh", "-c",
-                                        "tc qdisc show dev eth0 | grep -q netem && tc qdisc del dev eth0 root && echo netem;"
-                                        " ip route show type blackhole | grep -q . && ip route flush type blackhole && echo blackhole; true"])
-        for what in out.split():
-            actions.append(f"removed {'netem rule' if what == 'netem' else 'blackhole routes'} in {name}")
+        code, out = lab.in_netns(name, lab_dev_sh(
+            'tc qdisc show dev "$DEV" 2>/dev/null | grep -q netem && tc qdisc del dev "$DEV" root && echo HEALED-netem;'
+            " ip route show type blackhole | grep -q . && ip route flush type blackhole && echo HEALED-blackhole; true"))
+        # Only the markers count: anything else the tools print is not something that was healed.
+        if "HEALED-netem" in out.split():
+            actions.append(f"removed netem rule in {name}")
+        if "HEALED-blackhole" in out.split():
+            actions.append(f"removed blackhole routes in {name}")
     return actions

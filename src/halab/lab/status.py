@@ -77,7 +77,8 @@ def vip_holders(lab: dict) -> tuple[str, ...]:
         ct = lab.get(name)
         if ct is None or ct.status != "running":
             continue
-        code, out = containers.exec_text(ct, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        # Every interface: after a healed partition the lab interface may be eth1.
+        code, out = containers.exec_text(ct, ["ip", "-4", "-o", "addr", "show"])
         if code == 0 and roles.holds_vip(out):
             holders.append(name)
     return tuple(holders)

@@ -46,8 +46,18 @@ class Partition(Fault):
             raise FaultError(f"could not {action} a blackhole route to {ip} in {service}: {out}")
 
 
+# The interface that carries the lab address: eth0 at start, but Docker may name it eth1 after
+# the container was disconnected and reconnected (a healed partition).
+LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^10\\.77\\.0\\./ {print $2; exit}')"
+
+
+def lab_dev_sh(command: str) -> list[str]:
+    """A shell command with $DEV set to the lab interface."""
+    return ["sh", "-c", f"DEV={LAB_DEV}; {command}"]
+
+
 class _Netem(Fault):
-    """tc netem on the target's eth0, set from a helper container in its network namespace."""
+    """tc netem on the target's lab interface, set from a helper container in its namespace."""
 
     def netem_args(self) -> list[str]:
         raise NotImplementedError
@@ -55,13 +65,13 @@ class _Netem(Fault):
     def check_available(self) -> None:
         # Try the qdisc on the target itself and take it off again: netem is a kernel module
         # that some hosts (and Docker Desktop VMs) lack.
-        code, out = self.lab.in_netns(self.service, ["tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", "1ms"])
-        self.lab.in_netns(self.service, ["tc", "qdisc", "del", "dev", "eth0", "root"])
+        code, out = self.lab.in_netns(self.service, lab_dev_sh('tc qdisc replace dev "$DEV" root netem delay 1ms'))
+        self.lab.in_netns(self.service, lab_dev_sh('tc qdisc del dev "$DEV" root'))
         if code != 0:
             raise FaultUnavailable(f"tc netem is not available on this machine ({out.strip() or f'exit {code}'})")
 
     def inject(self) -> None:
-        code, out = self.lab.in_netns(self.service, ["tc", "qdisc", "replace", "dev", "eth0", "root", "netem", *self.netem_args()])
+        code, out = self.lab.in_netns(self.service, lab_dev_sh(f'tc qdisc replace dev "$DEV" root netem {" ".join(self.netem_args())}'))
         if code != 0:
             raise FaultError(f"tc netem failed in {self.service}: {out}")
 
@@ -70,7 +80,7 @@ class _Netem(Fault):
         ct.reload()
         if ct.status != "running":
             return  # a stopped container's namespace is gone, and its qdisc with it
-        self.lab.in_netns(self.service, ["tc", "qdisc", "del", "dev", "eth0", "root"])
+        self.lab.in_netns(self.service, lab_dev_sh('tc qdisc del dev "$DEV" root'))
 
 
 class Delay(_Netem):
