@@ -149,7 +149,7 @@ class GameDayRunner:
     def run_scenario(self, sc: Scenario) -> ScenarioResult:
         d = self.gameday.defaults
         result = ScenarioResult(sc, "fail", [], started_at=datetime.now(timezone.utc).isoformat())
-        self.progress.fault, self.progress.probes = f"{sc.fault} {sc.target}", []
+        self.progress.fault, self.progress.probes = f"{sc.fault} {sc.target or ''}".strip(), []
 
         self.progress.enter("waiting for steady state")
         try:
@@ -161,10 +161,6 @@ class GameDayRunner:
         roles_before = self._roles_now() if sc.target is None else None
         try:
             service = targets.resolve(self.lab, sc.target.kind, sc.target.name) if sc.target else "-"
-        except FaultError as e:
-            result.reasons = [str(e)]
-            return result
-        try:
             params = sc.fault_params(resolve=lambda t: targets.resolve(self.lab, t.kind, t.name))
         except FaultError as e:
             result.reasons = [str(e)]
@@ -219,6 +215,10 @@ class GameDayRunner:
             result.reasons.append(f"the scenario could not run: {e}")
         except docker.errors.DockerException as e:
             result.reasons.append(f"the scenario could not run: Docker refused: {e}")
+        except Exception as e:
+            # A probe that cannot even connect (e.g. its pool times out) fails this scenario, in
+            # the journal with its reason, and the game day goes on to the next one.
+            result.reasons.append(f"the scenario could not run: {e!r}")
         finally:
             with shielded_from_interrupts():
                 fault.revert()
