@@ -13,7 +13,7 @@ def heal(lab: Lab) -> list[str]:
     actions: list[str] = []
     network = lab.network()
     # Leftover helper containers of an interrupted netns fault.
-    for helper in lab.docker.containers.list(all=True, filters={"label": "halab.helper"}):
+    for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}):
         helper.remove(force=True)
         actions.append(f"removed leftover helper container {helper.name}")
     for name, ct in lab.services().items():

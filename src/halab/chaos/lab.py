@@ -18,14 +18,14 @@ HELPER_IMAGE = "halab/base"
 
 @dataclass
 class Lab:
-    docker: docker.DockerClient
+    client: docker.DockerClient
 
     @classmethod
     def connect(cls) -> "Lab":
         return cls(containers.client())
 
     def container(self, service: str) -> Container:
-        found = containers.lab_containers(self.docker).get(service)
+        found = containers.lab_containers(self.client).get(service)
         if found is None:
             from halab.chaos.errors import FaultError
 
@@ -34,16 +34,16 @@ class Lab:
 
     def services(self) -> dict[str, Container]:
         """The lab's long-running services (not the tools or one-shot containers)."""
-        return {n: c for n, c in containers.lab_containers(self.docker).items() if n in topology.ALL_SERVICES}
+        return {n: c for n, c in containers.lab_containers(self.client).items() if n in topology.ALL_SERVICES}
 
     def network(self) -> Network:
-        return self.docker.networks.get(NETWORK)
+        return self.client.networks.get(NETWORK)
 
     def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:
         """Runs a command in a helper container that shares the service's network namespace, with
         NET_ADMIN there only, so the lab's own containers need no extra privileges."""
         target = self.container(service)
-        helper = self.docker.containers.run(
+        helper = self.client.containers.run(
             HELPER_IMAGE,
             command,
             network_mode=f"container:{target.id}",
