@@ -8,7 +8,7 @@ rendered from the same object.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from halab.lab import containers, roles, topology
 
@@ -205,5 +205,5 @@ def collect() -> LabStatus:
         )
         for name in topology.ALL_SERVICES
     )
-    full = LabStatus(services, partial.vip_holders, partial.pg, partial.redis, partial.kafka, partial.etcd)
-    return LabStatus(services, full.vip_holders, full.pg, full.redis, full.kafka, full.etcd, find_problems(full))
+    full = replace(partial, services=services)
+    return replace(full, problems=find_problems(full))
