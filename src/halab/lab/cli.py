@@ -36,6 +36,37 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=180, show_default=True,
+              help="Seconds to wait for steady state.")
+@click.option("--healthy-after", type=click.FloatRange(min=0), default=None,
+              help="Seconds the containers took to become healthy, to print beside the time to settle.")
+def settle(timeout_s: float, healthy_after: float | None) -> None:
+    """Wait until the lab is in steady state (what every game-day scenario starts from), saying
+    what it still waits for; then print the status. Exits 1 on a timeout, naming each unmet
+    condition and the last log lines of the services concerned."""
+    from halab.lab.render import print_status
+    from halab.lab.settle import SteadyStateTimeout, last_log_lines, services_concerned, settle as wait
+
+    try:
+        settled = wait(timeout_s, echo=click.echo)
+    except containers.DockerUnavailable as e:
+        raise click.ClickException(str(e)) from None
+    except SteadyStateTimeout as e:
+        click.echo(f"\nThe lab did not settle within {timeout_s:g} s. Still unmet:", err=True)
+        for problem in e.still_wrong:
+            click.echo(f"  - {problem}", err=True)
+        for service, lines in last_log_lines(services_concerned(e.still_wrong)).items():
+            click.echo(f"--- {service}: last log lines:\n{lines}", err=True)
+        click.echo("Look again with `make status`; `make logs SERVICE=<name>` shows more.", err=True)
+        sys.exit(1)
+    print_status(settled.status)
+    took = f"settled {settled.seconds:.1f} s after that" if healthy_after is not None else f"settled in {settled.seconds:.1f} s"
+    healthy = f"containers healthy in {healthy_after:.0f} s, " if healthy_after is not None else ""
+    total = f" ({healthy_after + settled.seconds:.0f} s in all)" if healthy_after is not None else ""
+    click.echo(f"lab ready: {healthy}{took}{total}")
+
+
+@main.command()
 def footprint() -> None:
     """Resident memory per container and in total, against the lab's 3 GiB budget."""
     from rich.console import Console

@@ -8,12 +8,26 @@ rendered from the same object.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from halab.lab import containers, roles, topology
 
 # A replica further behind than this is not "caught up" (steady state waits for it).
 MAX_STEADY_LAG_BYTES = 1024 * 1024
+
+
+class Problem(str):
+    """One unmet steady-state condition, as a sentence, and the services whose logs explain it
+    (`make up` prints their last lines when the lab does not settle). A str, so every view that
+    prints or keys on problems keeps working."""
+
+    services: tuple[str, ...]
+
+    def __new__(cls, text: str, services: Iterable[str] = ()) -> "Problem":
+        problem = super().__new__(cls, text)
+        problem.services = tuple(services)
+        return problem
 
 
 @dataclass(frozen=True)
@@ -37,7 +51,7 @@ class LabStatus:
     redis: roles.RedisView
     kafka: roles.KafkaView
     etcd: dict[str, str | None]
-    problems: tuple[str, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
 
     @property
     def vip_holder(self) -> str | None:
@@ -141,47 +155,49 @@ def role_of(name: str, st: LabStatus) -> str | None:
     return None
 
 
-def find_problems(st: LabStatus) -> tuple[str, ...]:
+def find_problems(st: LabStatus) -> tuple[Problem, ...]:
     problems = [
-        f"{s.name} is {s.state}{f' ({s.health})' if s.health and s.health != 'healthy' else ''}"
+        Problem(f"{s.name} is {s.state}{f' ({s.health})' if s.health and s.health != 'healthy' else ''}", [s.name])
         for s in st.services
         if not s.ok
     ]
     if len(st.vip_holders) != 1:
-        problems.append(f"the VIP {topology.VIP} is held by {len(st.vip_holders)} nodes ({', '.join(st.vip_holders) or 'none'})")
+        problems.append(Problem(f"the VIP {topology.VIP} is held by {len(st.vip_holders)} nodes ({', '.join(st.vip_holders) or 'none'})", topology.LBS))
     if st.pg.leader is None:
-        problems.append("Patroni has no running leader")
+        problems.append(Problem("Patroni has no running leader", topology.PGS))
     if st.pg.sync_standby is None and st.pg.leader is not None:
-        problems.append("Postgres has no synchronous standby: commits are acknowledged by the primary alone")
+        problems.append(Problem("Postgres has no synchronous standby: commits are acknowledged by the primary alone", topology.PGS))
     for m in st.pg.members:
         if m.state not in ("running", "streaming"):
-            problems.append(f"Postgres member {m.name} is {m.state}")
+            problems.append(Problem(f"Postgres member {m.name} is {m.state}", [m.name]))
         elif m.role != "leader" and (m.lag_bytes is None or m.lag_bytes > MAX_STEADY_LAG_BYTES):
-            problems.append(f"Postgres replica {m.name} is behind the primary (lag {m.lag_bytes if m.lag_bytes is not None else 'unknown'})")
+            lag = m.lag_bytes if m.lag_bytes is not None else "unknown"
+            problems.append(Problem(f"Postgres replica {m.name} is behind the primary (lag {lag})", [m.name]))
     missing_pg = set(topology.PGS) - {m.name for m in st.pg.members}
     if st.pg.members and missing_pg:
-        problems.append(f"Postgres members missing from the cluster: {', '.join(sorted(missing_pg))}")
+        problems.append(Problem(f"Postgres members missing from the cluster: {', '.join(sorted(missing_pg))}", sorted(missing_pg)))
     for node in st.redis.nodes:
         if node.role == "replica" and not node.link_up:
-            problems.append(f"Redis replica {node.name} has no link to its master")
+            problems.append(Problem(f"Redis replica {node.name} has no link to its master", [node.name]))
     if len(st.redis.masters) != 1:
-        problems.append(f"Redis has {len(st.redis.masters)} masters ({', '.join(st.redis.masters) or 'none'})")
+        problems.append(Problem(f"Redis has {len(st.redis.masters)} masters ({', '.join(st.redis.masters) or 'none'})", topology.REDISES))
     if st.redis.agreed_master is None:
-        problems.append(f"the Sentinels do not agree on a master: {st.redis.sentinel_answers}")
+        problems.append(Problem(f"the Sentinels do not agree on a master: {st.redis.sentinel_answers}", topology.SENTINELS))
     elif st.redis.master is None:
-        problems.append(f"the Sentinels name {st.redis.agreed_master} as master, but it is not one")
+        problems.append(Problem(f"the Sentinels name {st.redis.agreed_master} as master, but it is not one",
+                                [*topology.SENTINELS, st.redis.agreed_master]))
     if st.kafka.controller is None:
-        problems.append("no Kafka active controller found")
+        problems.append(Problem("no Kafka active controller found", topology.KAFKAS))
     leaderless = [p for p, b in st.kafka.partition_leaders.items() if b is None]
     if not st.kafka.partition_leaders:
-        problems.append(f"Kafka topic {topology.KAFKA_TOPIC} has no partition metadata")
+        problems.append(Problem(f"Kafka topic {topology.KAFKA_TOPIC} has no partition metadata", topology.KAFKAS))
     elif leaderless:
-        problems.append(f"Kafka partitions without a leader: {leaderless}")
+        problems.append(Problem(f"Kafka partitions without a leader: {leaderless}", topology.KAFKAS))
     short = [p for p, members in st.kafka.isr.items() if len(members) < len(topology.KAFKAS)]
     if short:
-        problems.append(f"Kafka partitions with fewer than {len(topology.KAFKAS)} in-sync replicas: {sorted(short)}")
+        problems.append(Problem(f"Kafka partitions with fewer than {len(topology.KAFKAS)} in-sync replicas: {sorted(short)}", topology.KAFKAS))
     if sum(1 for r in st.etcd.values() if r == "leader") != 1:
-        problems.append("etcd has no single leader")
+        problems.append(Problem("etcd has no single leader", topology.ETCDS))
     return tuple(problems)
 
 

@@ -1,0 +1,82 @@
+"""`make up`'s wait for steady state: what it prints while waiting, and on a timeout."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from halab.lab import cli, settle
+from halab.lab import roles
+from halab.lab.status import Problem
+
+from .test_status import lab
+
+NO_SYNC = roles.PatroniView(
+    (
+        roles.PatroniMember("pg1", "leader", "running", None),
+        roles.PatroniMember("pg2", "replica", "running", 0),
+        roles.PatroniMember("pg3", "replica", "running", 0),
+    ),
+    "pg1",
+)
+
+
+def looks(monkeypatch, *statuses):
+    """The waiter sees these lab states in turn (the last one repeats)."""
+    sequence = list(statuses)
+    monkeypatch.setattr("halab.chaos.steady.collect", lambda: sequence.pop(0) if len(sequence) > 1 else sequence[0])
+    monkeypatch.setattr("halab.chaos.steady.POLL_INTERVAL_S", 0)
+
+
+def test_the_missing_sync_standby_names_the_postgres_members():
+    problem = next(p for p in lab(pg=NO_SYNC).problems if "synchronous standby" in p)
+    assert isinstance(problem, Problem) and problem.services == ("pg1", "pg2", "pg3")
+    # Still a plain sentence wherever problems are printed or serialised.
+    assert json.loads(json.dumps(lab(pg=NO_SYNC).to_json()))["problems"] == ["Postgres has no synchronous standby: commits are acknowledged by the primary alone"]
+
+
+def test_settle_waits_for_the_sync_standby_and_says_what_it_waits_for(monkeypatch):
+    looks(monkeypatch, lab(pg=NO_SYNC), lab(pg=NO_SYNC), lab())
+    said: list[str] = []
+    settled = settle.settle(10, echo=said.append)
+    assert settled.status.healthy
+    # The unmet condition is printed once, when it appears, not on every look.
+    assert sum("no synchronous standby" in line for line in said) == 1
+    assert "waiting for the lab to settle" in said[0]
+
+
+def test_a_lab_that_is_already_steady_prints_nothing_while_waiting(monkeypatch):
+    looks(monkeypatch, lab())
+    said: list[str] = []
+    assert settle.settle(10, echo=said.append).status.healthy
+    assert said == []
+
+
+def test_services_concerned_come_in_table_order_once():
+    problems = [Problem("a", ["pg3", "pg1"]), Problem("b", ["pg1", "etcd2"]), "a plain sentence"]
+    assert settle.services_concerned(problems) == ["etcd2", "pg1", "pg3"]
+
+
+def test_timeout_names_each_unmet_condition_and_the_logs_of_the_services_concerned(monkeypatch):
+    looks(monkeypatch, lab(pg=NO_SYNC))
+    monkeypatch.setattr(settle, "last_log_lines", lambda services: {s: f"{s} log line" for s in services})
+    result = CliRunner().invoke(cli.main, ["settle", "--timeout", "0.01"])
+    assert result.exit_code == 1
+    assert "did not settle within 0.01 s" in result.output
+    assert "- Postgres has no synchronous standby" in result.output
+    assert "--- pg2: last log lines:\npg2 log line" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_settled_prints_the_status_and_both_durations(monkeypatch):
+    looks(monkeypatch, lab())
+    result = CliRunner().invoke(cli.main, ["settle", "--timeout", "5", "--healthy-after", "31"])
+    assert result.exit_code == 0, result.output
+    assert "healthy: every service is up" in result.output
+    assert "containers healthy in 31 s, settled 0.0 s after that (31 s in all)" in result.output
+
+
+def test_a_bad_timeout_is_a_usage_error_not_a_traceback():
+    result = CliRunner().invoke(cli.main, ["settle", "--timeout", "-3"])
+    assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output
