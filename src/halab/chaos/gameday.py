@@ -22,6 +22,7 @@ from the defaults, so the runner never needs to look at `defaults` for them.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,6 +41,9 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     PrivateAttr,
+    Strict,
+    StrictBool,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_serializer,
@@ -107,6 +112,15 @@ Store = Probe
 MAX_DURATION_S = 300
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
+# Numbers taken strictly: YAML's `true` is an int to Python and `.inf`/`.nan` are floats, yet none
+# of them is a number of seconds or of requests; a quoted "10" is text.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+Count = StrictInt
+
+# PyYAML composes nodes recursively, so a file nested a few thousand levels deep would end in a
+# RecursionError. A game day needs 5 levels (scenarios[0].budget.max_lost_writes.http); stop at 20.
+MAX_NESTING = 20
+
 
 # --- helpers for messages ------------------------------------------------------------------------
 
@@ -134,8 +148,13 @@ def describe(value: object) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"  # as YAML spells it
+        # repr, not :g, which shows 300.0001 as 300
+        return repr(value) if math.isfinite(value) else ("-.inf" if value < 0 else ".inf")
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     if isinstance(value, (list, tuple)):
@@ -244,12 +263,12 @@ def _none_is_empty(value: Any) -> Any:
 class Defaults(_Model):
     """Settings every scenario uses unless it overrides them."""
 
-    duration_s: float = Field(10, gt=0, le=MAX_DURATION_S, description="how long the fault lasts, in seconds")
-    baseline_s: float = Field(3, ge=0, description="probing before the fault, in seconds")
-    steady_timeout_s: float = Field(120, gt=0, description="how long to wait for steady state before a scenario")
-    recovery_timeout_s: float = Field(120, gt=0, description="how long to wait for recovery after a fault")
-    http_rate: float = Field(50, ge=1, le=500, description="HTTP requests per second")
-    write_rate: float = Field(20, ge=1, le=200, description="writes per second per store probe")
+    duration_s: Number = Field(10, gt=0, le=MAX_DURATION_S, description="how long the fault lasts, in seconds")
+    baseline_s: Number = Field(3, ge=0, description="probing before the fault, in seconds")
+    steady_timeout_s: Number = Field(120, gt=0, description="how long to wait for steady state before a scenario")
+    recovery_timeout_s: Number = Field(120, gt=0, description="how long to wait for recovery after a fault")
+    http_rate: Number = Field(50, ge=1, le=500, description="HTTP requests per second")
+    write_rate: Number = Field(20, ge=1, le=200, description="writes per second per store probe")
     probes: tuple[Annotated[Probe, _one_of("probe", PROBES)], ...] = PROBES
 
     @field_validator("probes")
@@ -299,8 +318,8 @@ class PartitionParams(_Model):
 class DelayParams(_Model):
     """delay: add latency to the target's network traffic."""
 
-    delay_ms: int = Field(ge=1, le=10_000, description="added latency in milliseconds, 1..10000")
-    jitter_ms: int = Field(0, ge=0, le=10_000)
+    delay_ms: Count = Field(ge=1, le=10_000, description="added latency in milliseconds, 1..10000")
+    jitter_ms: Count = Field(0, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _jitter_within_delay(self) -> DelayParams:
@@ -315,7 +334,7 @@ class DelayParams(_Model):
 class LossParams(_Model):
     """loss: drop a share of the target's packets."""
 
-    loss_pct: float = Field(gt=0, le=100, description="share of packets dropped, in percent, 0 < x <= 100")
+    loss_pct: Number = Field(gt=0, le=100, description="share of packets dropped, in percent, 0 < x <= 100")
 
 
 Params = Union[NoParams, KillProcessParams, PartitionParams, DelayParams, LossParams]
@@ -335,16 +354,16 @@ PARAMS_BY_FAULT: dict[str, type[_Model]] = {
 class Budget(_Model):
     """What the scenario may cost at most; a limit left out is measured but not judged."""
 
-    max_failover_s: float | None = Field(None, gt=0, description="seconds clients may see failures")
+    max_failover_s: Number | None = Field(None, gt=0, description="seconds clients may see failures")
     # Whose failover max_failover_s limits: the probes named here (e.g. [postgres] for "writes
     # accepted again"), or by default the worst of all probes.
     failover_of: tuple[Annotated[Probe, _one_of("probe", PROBES)], ...] | None = None
-    max_failed_requests: int | None = Field(None, ge=0)
-    max_lost_writes: dict[Annotated[Store, _one_of("store", STORES)], Annotated[int, Field(ge=0)]] = Field(
+    max_failed_requests: Count | None = Field(None, ge=0)
+    max_lost_writes: dict[Annotated[Store, _one_of("store", STORES)], Annotated[Count, Field(ge=0)]] = Field(
         default_factory=dict
     )
     # Whether disruption when a recovered member rejoins (e.g. a returning lb) counts against the budget.
-    counts_return_disruption: bool = True
+    counts_return_disruption: StrictBool = True
 
 
 class Scenario(_Model):
@@ -355,13 +374,13 @@ class Scenario(_Model):
     fault: Annotated[Fault, _one_of("fault", FAULTS)] = Field(description=f"one of {', '.join(FAULTS)}")
     target: TargetField | None = Field(None, description=f"a role ({', '.join(ROLES)}) or service:<name>; "
                                                          "required, except for the control fault 'none'")
-    duration_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
+    duration_s: Number | None = Field(None, gt=0, le=MAX_DURATION_S)
     probes: tuple[Annotated[Probe, _one_of("probe", PROBES)], ...] | None = None
     params: Params = Field(default_factory=dict, validate_default=True)  # type: ignore[assignment]
     budget: Budget = Field(
         description="the limits it must stay within: max_failover_s, max_failed_requests, max_lost_writes"
     )
-    expect_role_change: bool | None = None
+    expect_role_change: StrictBool | None = None
 
     @field_validator("probes")
     @classmethod
@@ -578,12 +597,31 @@ class GameDay(_Model):
 
 # --- loading -------------------------------------------------------------------------------------
 
+class _TooDeep(yaml.YAMLError):
+    """A node deeper than MAX_NESTING, at `mark`."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(mark)
+        self.mark = mark
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also notes keys given twice in one mapping (PyYAML keeps the last silently)."""
+    """SafeLoader that also notes keys given twice in one mapping (PyYAML keeps the last silently)
+    and stops at MAX_NESTING levels, before the recursive composer runs out of stack."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[tuple[yaml.Node, yaml.Node]] = []  # (repeated key, first key)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self._depth > MAX_NESTING:
+            raise _TooDeep(self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -616,10 +654,27 @@ def load_gameday(path: str | PathLike[str], *, display_name: str | None = None) 
 
 def parse_gameday(text: str, source: str = "<game day>") -> GameDay:
     """Validates game-day YAML text; `source` names it in messages."""
+    try:
+        return _parse(text, source)
+    except RecursionError:
+        # The backstop: _Loader bounds the nesting, but a user's file must never end in a traceback.
+        raise ConfigError(_too_deep(source)) from None
+
+
+def _too_deep(source: str, mark: yaml.Mark | None = None) -> str:
+    where = (f"more than {MAX_NESTING} levels, at line {mark.line + 1}, column {mark.column + 1}"
+             if mark else "more levels than can be read")
+    return (f"game-day file '{source}' is nested too deeply ({where}); "
+            "a game day needs at most 5, as in scenarios[0].budget.max_lost_writes.http")
+
+
+def _parse(text: str, source: str) -> GameDay:
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
+    except _TooDeep as exc:
+        raise ConfigError(_too_deep(source, exc.mark)) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(_yaml_error(source, exc)) from None
     except yaml.YAMLError as exc:
@@ -721,10 +776,13 @@ def _path(loc: tuple[str | int, ...]) -> str:
     return out or "top level"
 
 
+_NUMBER_WORDS = {
+    "float_type": "a number", "float_parsing": "a number", "finite_number": "a finite number",
+    "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "int_parsing_size": "a whole number",
+}
+_UNITS = {"_ms": "milliseconds", "_s": "seconds"}  # by the field name's ending
 _TYPE_WORDS = {
-    "float_type": "must be a number", "float_parsing": "must be a number", "finite_number": "must be a finite number",
-    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number", "int_parsing_size": "must be a whole number",
     "bool_type": "must be true or false", "bool_parsing": "must be true or false",
     "string_type": "must be text", "list_type": "must be a list", "tuple_type": "must be a list",
     "dict_type": "must be a mapping (key: value)",
@@ -757,11 +815,17 @@ def _sentence(error: dict[str, Any]) -> str:
         model = _model_at(loc)
         keys = f" with keys {', '.join(f.alias or n for n, f in model.model_fields.items())}" if model else ""
         return f"must be a mapping{keys}, got {describe(value)}"
+    if kind in _NUMBER_WORDS:
+        field = str(loc[-1]) if loc else ""
+        unit = next((f" of {unit}" for end, unit in _UNITS.items() if field.endswith(end)), "")
+        return f"must be {_NUMBER_WORDS[kind]}{unit}, got {describe(value)}"
     if kind in _TYPE_WORDS:
         return f"{_TYPE_WORDS[kind]}, got {describe(value)}"
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
-        return f"{words} {describe(ctx.get(key))}, got {describe(value)}"
+        limit = ctx.get(key)  # our own constant, made a float by a float field: 300, not 300.0
+        limit = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
+        return f"{words} {describe(limit)}, got {describe(value)}"
     if kind == "too_short":
         n = ctx.get("min_length", 1)
         return f"must list at least {n} item{'s' if n != 1 else ''}"
@@ -853,18 +917,23 @@ def _line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
     return line
 
 
-def _loc_of(node: yaml.Node, wanted: yaml.Node) -> tuple[str | int, ...]:
+def _loc_of(node: yaml.Node, wanted: yaml.Node, seen: set[int] | None = None) -> tuple[str | int, ...]:
     """The path to the mapping key node `wanted` (for messages about the YAML itself)."""
+    # Each node once: an alias is its anchor's node again, and `&a [*a]` contains itself.
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return ()
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key is wanted:
                 return (str(key.value),)
-            found = _loc_of(value, wanted)
+            found = _loc_of(value, wanted, seen)
             if found:
                 return (str(key.value), *found)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            found = _loc_of(item, wanted)
+            found = _loc_of(item, wanted, seen)
             if found:
                 return (index, *found)
     return ()

@@ -14,6 +14,22 @@ def _s(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _measured(s: dict) -> bool:
+    # The journal writes measures: null when nothing was measured (skipped, or the fault never
+    # injected); a scenario without the key at all is taken as measured.
+    return "measures" not in s or s["measures"] is not None
+
+
+def _never_recovered(s: dict) -> bool:
+    # A measured scenario without a failover never recovered; an unmeasured one has none at all.
+    return s["failover_s"] is None and _measured(s)
+
+
+def _lost(check: dict | None) -> str:
+    # lost is None when the read-back failed: any number may have been lost, so never show 0.
+    return "-" if check is None else ("inconclusive" if check["lost"] is None else str(check["lost"]))
+
+
 def _budget(b: dict) -> str:
     parts = []
     if b.get("max_failover_s") is not None:
@@ -35,15 +51,13 @@ def results_table(journal: dict) -> Table:
                          ("budget", "left"), ("verdict", "left")):
         table.add_column(col, justify=justify)
     for s in journal["scenarios"]:
-        lost = "/".join(
-            "-" if s["writes"].get(st) is None else ("?" if s["writes"][st]["lost"] is None else str(s["writes"][st]["lost"]))
-            for st in STORES
-        )
+        lost = "/".join(_lost(s["writes"].get(st)) for st in STORES)
         rd = s.get("return_disruption") or {}
         ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
-            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)", _s(s["failover_s"]),
+            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
+            "never recovered" if _never_recovered(s) else _s(s["failover_s"]),
             _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
             f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
@@ -82,6 +96,26 @@ def median(values: list[float]) -> float | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _median_failover(runs: list[dict]) -> str:
+    """The median failover; runs that never recovered have no number to take it over."""
+    measured = [r for r in runs if _measured(r)]
+    never = sum(1 for r in measured if _never_recovered(r))
+    if never:
+        return f"never recovered ({never} of {len(measured)})"
+    return _s(median([r["failover_s"] for r in measured]))
+
+
+def _max_lost(runs: list[dict], store: str) -> str:
+    """The most writes any run lost; a run whose read-back failed could have lost more."""
+    checks = [r["writes"][store] for r in runs if r["writes"].get(store) is not None]
+    if not checks:
+        return "-"
+    worst = max((c["lost"] for c in checks if c["lost"] is not None), default=0)
+    if any(c["lost"] is None for c in checks):
+        return f"≥{worst}, inconclusive" if worst else "inconclusive"
+    return str(worst)
+
+
 def medians_table(journals: list[dict]) -> Table:
     """Per scenario, the median over several runs: one run's numbers are one sample."""
     table = Table(title=f"median of {len(journals)} runs ({', '.join(j['run_id'] for j in journals)})", title_justify="left")
@@ -92,12 +126,9 @@ def medians_table(journals: list[dict]) -> Table:
     for name in names:
         runs = [next((s for s in j["scenarios"] if s["name"] == name), None) for j in journals]
         runs = [r for r in runs if r is not None]
-        lost = "/".join(
-            str(max((r["writes"].get(st) or {}).get("lost") or 0 for r in runs)) if any(st in r["writes"] for r in runs) else "-"
-            for st in STORES
-        )
+        lost = "/".join(_max_lost(runs, st) for st in STORES)
         table.add_row(
-            name, _s(median([r["failover_s"] for r in runs])), _s(median([r.get("longest_stall_s") for r in runs])),
+            name, _median_failover(runs), _s(median([r.get("longest_stall_s") for r in runs])),
             f"{median([r['requests_failed'] for r in runs]):.0f}",
             lost, _s(median([r["back_to_steady_s"] for r in runs])), " ".join(r["verdict"] for r in runs),
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from halab.chaos import gameday
 from halab.chaos.errors import ConfigError, LabError, SteadyStateTimeout
 from halab.chaos.gameday import (
     DelayParams,
@@ -328,7 +329,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
         "scenarios[1].description: must not be empty: say what fails and which mechanism should recover it "
         "(line 13)",
         problems[5],  # the unknown role, pinned above
-        "scenarios[1].budget.max_failover_s: must be a number, got 'ten' (line 16)",
+        "scenarios[1].budget.max_failover_s: must be a number of seconds, got 'ten' (line 16)",
         "scenarios[2].budget: is required (the limits it must stay within: max_failover_s, "
         "max_failed_requests, max_lost_writes) (line 17)",
         "scenarios[2].params.loss_pct: must be at most 100, got 150 (line 21)",
@@ -336,6 +337,95 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
     assert problems[5].startswith("scenarios[1].target: unknown target 'pg-leaderr'")
     assert report.splitlines()[0] == f"invalid game-day file '{FIXTURES / 'many_errors.yaml'}' (9 problems):"
     assert report.splitlines()[1:] == [f"  {p}" for p in problems]
+
+
+def test_infinity_nan_and_booleans_are_not_budgets() -> None:
+    _, problems = problems_of("not_numbers_in_budgets")
+    assert problems == [
+        "scenarios[0].budget.max_failover_s: must be a finite number of seconds, got .nan (line 8)",
+        "scenarios[0].budget.max_failed_requests: must be a whole number, got true (line 8)",
+        "scenarios[1].budget.max_lost_writes.http: must be a whole number, got false (line 13)",
+        "scenarios[1].budget.max_lost_writes.postgres: must be a whole number, got .inf (line 13)",
+        "scenarios[2].budget.max_failover_s: must be a finite number of seconds, got .inf (line 18)",
+        "scenarios[2].budget.counts_return_disruption: must be true or false, got 1 (line 18)",
+    ]
+
+
+def test_infinity_nan_booleans_and_text_are_not_settings() -> None:
+    _, problems = problems_of("not_numbers_in_settings")
+    assert problems == [
+        "defaults.duration_s: must be a number of seconds, got '10' (line 4)",
+        "defaults.baseline_s: must be a finite number of seconds, got .inf (line 5)",
+        "defaults.steady_timeout_s: must be a finite number of seconds, got .nan (line 6)",
+        "defaults.recovery_timeout_s: must be a number of seconds, got true (line 7)",
+        "defaults.http_rate: must be a number, got true (line 8)",
+        "defaults.write_rate: must be a finite number, got -.inf (line 9)",
+        "scenarios[0].duration_s: must be a finite number of seconds, got .inf (line 15)",
+        "scenarios[0].params.delay_ms: must be a whole number of milliseconds, got true (line 16)",
+        "scenarios[0].params.jitter_ms: must be a whole number of milliseconds, got 2.0 (line 16)",
+        "scenarios[0].expect_role_change: must be true or false, got 'no' (line 17)",
+        "scenarios[1].params.loss_pct: must be a finite number, got .nan (line 23)",
+    ]
+
+
+def test_bounds_keep_their_own_spelling() -> None:
+    # A float field turns its bound into 300.0; the message says 300, and shows the value exactly.
+    with pytest.raises(ConfigError) as error:
+        parse_gameday("title: t\ndefaults: {duration_s: 300.5}\nscenarios: []\n", source="inline")
+    assert error.value.problems[0] == "defaults.duration_s: must be at most 300, got 300.5 (line 2)"
+
+
+def test_nested_too_deeply() -> None:
+    report, problems = problems_of("nested_too_deeply")
+    assert problems == [report]
+    assert report == (
+        f"game-day file '{FIXTURES / 'nested_too_deeply.yaml'}' is nested too deeply (more than 20 levels, "
+        "at line 3, column 32); a game day needs at most 5, as in scenarios[0].budget.max_lost_writes.http"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 5000,  # unclosed: the nesting is found before the syntax error
+        "a: " + "{a: " * 5000,
+        "".join("  " * i + f"k{i}:\n" for i in range(3000)),  # block mappings
+        "- " * 3000 + "x\n",  # block sequences
+    ],
+    ids=["flow-lists", "flow-mappings", "block-mappings", "block-lists"],
+)
+def test_any_deep_nesting_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_gameday(text, source="inline")
+    assert str(error.value).startswith("game-day file 'inline' is nested too deeply (more than 20 levels, at line ")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_gameday("title: t\nscenarios: []\nx: " + "[" * 20 + "]" * 20 + "\n", source="inline")
+    assert error.value.problems[-1].startswith("x: unknown key 'x'")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_gameday("title: t\nscenarios: []\nx: " + "[" * 21 + "]" * 21 + "\n", source="inline")
+
+
+def test_recursion_error_is_a_config_error_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The backstop behind the limit: without it the composer runs out of stack.
+    monkeypatch.setattr(gameday, "MAX_NESTING", 10**6)
+    with pytest.raises(ConfigError) as error:
+        parse_gameday("a: " + "[" * 5000, source="inline")
+    assert str(error.value) == (
+        "game-day file 'inline' is nested too deeply (more levels than can be read); a game day needs "
+        "at most 5, as in scenarios[0].budget.max_lost_writes.http"
+    )
+
+
+def test_an_anchor_inside_itself_does_not_hide_a_duplicate_key() -> None:
+    _, problems = problems_of("self_alias_and_duplicate_key")
+    assert problems == [
+        "loop: unknown key 'loop'; allowed: title, description, defaults, scenarios (line 2)",
+        "title: given twice, on lines 3 and 4; give each key once (line 4)",
+        "scenarios: must list at least one scenario (line 5)",
+    ]
 
 
 def test_validation_without_a_file_raises_pydantic_errors_with_our_messages() -> None:
