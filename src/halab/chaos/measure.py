@@ -3,15 +3,32 @@ requests, latency before and during the fault, and the write checks' verdict on 
 
 Pure functions over `records`; no I/O, no clock. All times are run-relative seconds.
 
-Failover is "from injection until the start of the first full `stable_s` of uninterrupted
-success". The failed node's return (restart, unpause, reconnect) can cause a second
-disruption (VRRP preemption, a rejoining primary); it is measured separately as the
-*return disruption* so it neither hides nor inflates the primary failover.
+**Failover, as a client experiences it.** A request is *good* when it succeeded within the
+probe's latency bound (`LATENCY_BOUND_FACTOR` times its baseline p99, at least
+`LATENCY_BOUND_FLOOR_S`); latency runs from the moment the request was due (open loop), so
+time spent queued, waiting in a pool or retried inside a client counts. Failover runs from the
+injection until the first moment R, a good request's *completion*, after which
+
+- every request in play during the fault (sent before the revert, or in flight at the
+  injection) that completes later than R is good: a write sent before R that fails or answers
+  late after R moves R past it;
+- the `stable_s` after R holds good completions only, at least `MIN_STABLE_FRACTION` of what the
+  probe's rate schedules (silence is not health), and every request *sent* in it is good;
+- the run lasts until R + `stable_s`.
+
+"New requests succeed again" (`new_requests_ok_s`) is the second, send-side figure: the first
+moment from which every request sent is good. The gap between the two is what requests already
+under way cost (e.g. TCP's 1 s SYN retransmit to a VIP that moved).
+
+The failed node's return (restart, unpause, reconnect) can cause a second disruption (VRRP
+preemption, a rejoining primary): requests sent after both the revert and the recovery belong to
+it, measured by the same rule, so it neither hides nor inflates the primary failover.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence
@@ -23,6 +40,13 @@ _EPSILON = 1e-9
 # Enough lost/unexpected seq numbers for the journal to show a pattern, not a dump.
 MAX_LISTED_SEQS = 20
 HTTP_PROBE = "http"
+# A request slower than this many times the baseline p99 is one a client notices...
+LATENCY_BOUND_FACTOR = 5.0
+# ...and never counts as slow below this: on a busy 2-core machine a few hundred milliseconds
+# of scheduling jitter is not an outage, while a 1 s SYN retransmit or a 2 s pool wait is.
+LATENCY_BOUND_FLOOR_S = 0.5
+# A stable second must hold at least this share of the requests the probe's rate schedules.
+MIN_STABLE_FRACTION = 0.5
 
 
 def _round(value: float | None) -> float | None:
@@ -140,6 +164,11 @@ class ProbeMeasures:
     # successfully. A client library that retries inside its own timeout (Kafka's producer)
     # turns an outage into a stall, not into failures; this shows it.
     longest_stall_s: float | None = None
+    latency_bound_s: float = LATENCY_BOUND_FLOOR_S  # a slower success counts as bad
+    latency_bound_rule: str = ""
+    requests_slow: int = 0  # window: succeeded, but slower than the bound
+    # Send side: from the injection until every request sent succeeds in time. None = never.
+    new_requests_ok_s: float | None = 0.0
 
     @property
     def never_recovered(self) -> bool:
@@ -162,6 +191,10 @@ class ProbeMeasures:
             "latency_during": self.latency_during.to_json(),
             "writes": None if self.writes is None else self.writes.to_json(),
             "longest_stall_s": _round(self.longest_stall_s),
+            "latency_bound_s": _round(self.latency_bound_s),
+            "latency_bound_rule": self.latency_bound_rule,
+            "requests_slow": self.requests_slow,
+            "new_requests_ok_s": _round(self.new_requests_ok_s),
         }
 
 
@@ -226,8 +259,8 @@ class Budget(Protocol):
 
 
 def in_time_order(requests: Iterable[Request]) -> list[Request]:
-    # At equal t_send, successes first: a failure sent at the same instant as a candidate
-    # recovery then lies inside that candidate's stable second and disqualifies it.
+    # At equal t_send, successes first, so that a failure sent at the same instant as a
+    # candidate recovery lies inside that candidate's stable second and disqualifies it.
     return sorted(requests, key=lambda request: (request.t_send, not request.ok))
 
 
@@ -248,75 +281,126 @@ def latency_summary(requests: Sequence[Request]) -> LatencySummary:
     )
 
 
-def first_stable_success(ordered: Sequence[Request], *, after_index: int, run_end: float, stable_s: float) -> Request | None:
-    """The earliest successful request after `ordered[after_index]` that starts `stable_s` of
-    uninterrupted success. The run must last that long beyond it: a success just before the
-    end of the run is not a full stable second."""
-    # next_failure_at[i]: t_send of the first failure at index >= i (inf if none), so each
-    # candidate is checked in O(1).
-    next_failure_at = [math.inf] * (len(ordered) + 1)
-    for index in range(len(ordered) - 1, -1, -1):
-        request = ordered[index]
-        next_failure_at[index] = next_failure_at[index + 1] if request.ok else request.t_send
-    for index in range(after_index + 1, len(ordered)):
-        candidate = ordered[index]
-        stable_until = candidate.t_send + stable_s
-        if run_end + _EPSILON < stable_until:
-            return None  # later candidates have even less run left
-        if candidate.ok and next_failure_at[index] >= stable_until - _EPSILON:
-            return candidate
-    return None
+@dataclass(frozen=True)
+class LatencyBound:
+    """Slower than `seconds` is as bad as failed, for deciding when a probe recovered."""
+
+    seconds: float
+    rule: str
+
+    @classmethod
+    def from_baseline(cls, baseline: Sequence[Request]) -> "LatencyBound":
+        p99 = nearest_rank(sorted(r.latency for r in baseline if r.ok), 99)
+        if p99 is None:
+            return cls(LATENCY_BOUND_FLOOR_S, f"no baseline: the floor, {LATENCY_BOUND_FLOOR_S:g} s")
+        seconds = max(LATENCY_BOUND_FACTOR * p99, LATENCY_BOUND_FLOOR_S)
+        return cls(seconds, f"max({LATENCY_BOUND_FACTOR:g} × baseline p99 {p99 * 1000:.0f} ms, {LATENCY_BOUND_FLOOR_S:g} s)")
+
+    def good(self, request: Request) -> bool:
+        return request.ok and request.latency <= self.seconds + _EPSILON
 
 
-def first_failure_index(ordered: Sequence[Request], *, before: float = math.inf) -> int | None:
-    for index, request in enumerate(ordered):
-        if request.t_send >= before:
-            return None
-        if not request.ok:
-            return index
-    return None
+def done_at(request: Request) -> float:
+    return request.t_send + request.latency
 
 
-def primary_recovery(window_requests: Sequence[Request], window: FaultWindow, *, run_end: float, stable_s: float) -> tuple[float | None, float | None]:
-    """(failover_s, recovered_at) for the disruption the fault itself caused.
+class _Recovery:
+    """One probe's recovery searches; see the module docstring for the rule. Requests are
+    indexed by send and by completion time, so each candidate is checked in O(log n)."""
 
-    Only failures before the revert start a primary disruption; later ones belong to the
-    return disruption. The search for recovery then runs over the whole rest of the run,
-    which gives exactly "the first recovery before the revert if there is one, else the first
-    after it": a stable second that fits before the revert always starts earlier than one
-    that straddles it.
-    """
+    def __init__(self, requests: Sequence[Request], *, bound: LatencyBound, run_end: float, stable_s: float, min_samples: int) -> None:
+        self.requests, self.bound, self.run_end, self.stable_s, self.min_samples = requests, bound, run_end, stable_s, min_samples
+        self.by_sent = sorted(requests, key=lambda r: r.t_send)
+        self.sent_times = [r.t_send for r in self.by_sent]
+        self.by_done = sorted(requests, key=done_at)
+        self.done_times = [done_at(r) for r in self.by_done]
+        self._bad_sent = _prefix_counts(not bound.good(r) for r in self.by_sent)
+        self._good_sent = _prefix_counts(bound.good(r) for r in self.by_sent)
+        self._bad_done = _prefix_counts(not bound.good(r) for r in self.by_done)
+        self._good_done = _prefix_counts(bound.good(r) for r in self.by_done)
+
+    def _stable_from(self, start: float, *, by_completion: bool) -> bool:
+        """`stable_s` from `start`: enough good requests, nothing bad sent (or completed) in it."""
+        end = start + self.stable_s
+        if self.run_end + _EPSILON < end:
+            return False
+        s0, s1 = bisect_left(self.sent_times, start - _EPSILON), bisect_left(self.sent_times, end - _EPSILON)
+        d0, d1 = bisect_left(self.done_times, start - _EPSILON), bisect_left(self.done_times, end - _EPSILON)
+        if self._bad_sent[s1] - self._bad_sent[s0] or (by_completion and self._bad_done[d1] - self._bad_done[d0]):
+            return False
+        good = self._good_done[d1] - self._good_done[d0] if by_completion else self._good_sent[s1] - self._good_sent[s0]
+        return good >= self.min_samples
+
+    def by_completion(self, disrupted: Sequence[Request]) -> float | None:
+        """R: the first good completion, after the last bad completion among `disrupted`, that
+        starts a stable stretch."""
+        last_bad = max(done_at(r) for r in disrupted if not self.bound.good(r))
+        first = bisect_left(self.done_times, last_bad - _EPSILON)
+        return next((done_at(r) for r in self.by_done[first:] if self.bound.good(r) and self._stable_from(done_at(r), by_completion=True)), None)
+
+    def by_send(self, disrupted: Sequence[Request]) -> float | None:
+        """The first send time after the last bad send among `disrupted` from which every
+        request sent is good."""
+        last_bad = max(r.t_send for r in disrupted if not self.bound.good(r))
+        first = bisect_left(self.sent_times, last_bad + _EPSILON)
+        return next((r.t_send for r in self.by_sent[first:] if self.bound.good(r) and self._stable_from(r.t_send, by_completion=False)), None)
+
+
+def _prefix_counts(flags: Iterable[bool]) -> list[int]:
+    counts = [0]
+    for flag in flags:
+        counts.append(counts[-1] + int(flag))
+    return counts
+
+
+def primary_recovery(search: _Recovery, window: FaultWindow) -> tuple[float | None, float | None, float | None]:
+    """(failover_s, recovered_at, new_requests_ok_s) for the disruption the fault itself caused:
+    that of the requests sent before the revert, or in flight when the fault was injected."""
     reverted_at = math.inf if window.reverted_at is None else window.reverted_at
-    first_failure = first_failure_index(window_requests, before=reverted_at)
-    if first_failure is None:
-        return 0.0, window.injected_at
-    recovery = first_stable_success(window_requests, after_index=first_failure, run_end=run_end, stable_s=stable_s)
-    if recovery is None:
-        return None, None
-    return recovery.t_send - window.injected_at, recovery.t_send
+    in_play = [r for r in search.requests if r.t_send < reverted_at and done_at(r) > window.injected_at]
+    if all(search.bound.good(r) for r in in_play):
+        return 0.0, window.injected_at, 0.0
+    recovered_at = search.by_completion(in_play)
+    sent_since = [r for r in in_play if r.t_send >= window.injected_at]
+    if all(search.bound.good(r) for r in sent_since):  # only requests already under way suffered
+        new_requests_ok_s: float | None = 0.0
+    else:
+        new_ok_at = search.by_send(sent_since)
+        new_requests_ok_s = None if new_ok_at is None else new_ok_at - window.injected_at
+    return None if recovered_at is None else recovered_at - window.injected_at, recovered_at, new_requests_ok_s
 
 
-def return_disruption(window_requests: Sequence[Request], window: FaultWindow, recovered_at: float | None, *, run_end: float, stable_s: float) -> ReturnDisruption | None:
+def return_disruption(search: _Recovery, window: FaultWindow, recovered_at: float | None) -> ReturnDisruption | None:
     if window.reverted_at is None:
         return None
     if recovered_at is None:
         # Never recovered from the fault itself: there is nothing "after recovery" to measure.
         return ReturnDisruption(requests_total=0, failed=0, time_to_first_error_s=None, duration_s=0.0, recovered_at=None)
     starts_at = max(window.reverted_at, recovered_at)
-    after_return = [request for request in window_requests if request.t_send >= starts_at]
-    failed = sum(1 for request in after_return if not request.ok)
-    first_failure = first_failure_index(after_return)
-    if first_failure is None:
-        return ReturnDisruption(requests_total=len(after_return), failed=0, time_to_first_error_s=None, duration_s=0.0, recovered_at=None)
-    first_failure_at = after_return[first_failure].t_send
-    recovery = first_stable_success(after_return, after_index=first_failure, run_end=run_end, stable_s=stable_s)
+    after_return = [r for r in search.requests if r.t_send >= starts_at]
+    failed = sum(1 for r in after_return if not r.ok)
+    bad = [r for r in after_return if not search.bound.good(r)]
+    if not bad:
+        return ReturnDisruption(requests_total=len(after_return), failed=failed, time_to_first_error_s=None, duration_s=0.0, recovered_at=None)
+    first_bad_at = bad[0].t_send
+    recovery = search.by_completion(after_return)
     return ReturnDisruption(
         requests_total=len(after_return),
         failed=failed,
-        time_to_first_error_s=first_failure_at - window.reverted_at,
-        duration_s=None if recovery is None else recovery.t_send - first_failure_at,
-        recovered_at=None if recovery is None else recovery.t_send,
+        time_to_first_error_s=first_bad_at - window.reverted_at,
+        duration_s=None if recovery is None else recovery - first_bad_at,
+        recovered_at=recovery,
     )
+
+
+def expected_rate(timeline: ProbeTimeline, baseline: Sequence[Request]) -> float | None:
+    """Requests per second the probe schedules: recorded by the probe, else read off the baseline."""
+    if timeline.rate:
+        return timeline.rate
+    if len(baseline) < 2:
+        return None
+    span = baseline[-1].t_send - baseline[0].t_send
+    return (len(baseline) - 1) / span if span > 0 else None
 
 
 def _fraction(part: int, whole: int) -> float:
@@ -377,8 +461,14 @@ def measure_probe(timeline: ProbeTimeline, window: FaultWindow, *, run_end: floa
     during_until = run_end if window.reverted_at is None else window.reverted_at
     during = [request for request in in_window if request.t_send < during_until]
 
+    bound = LatencyBound.from_baseline(baseline)
+    rate = expected_rate(timeline, baseline)
+    search = _Recovery(
+        requests=[r for r in ordered if r.t_send <= run_end], bound=bound, run_end=run_end, stable_s=stable_s,
+        min_samples=max(1, math.floor(MIN_STABLE_FRACTION * rate * stable_s)) if rate else 1,
+    )
+    failover_s, recovered_at, new_requests_ok_s = primary_recovery(search, window)
     failed = [request for request in in_window if not request.ok]
-    failover_s, recovered_at = primary_recovery(in_window, window, run_end=run_end, stable_s=stable_s)
     return ProbeMeasures(
         probe=timeline.probe,
         requests_total=len(in_window),
@@ -390,11 +480,15 @@ def measure_probe(timeline: ProbeTimeline, window: FaultWindow, *, run_end: floa
         time_to_first_error_s=failed[0].t_send - window.injected_at if failed else None,
         failover_s=failover_s,
         recovered_at=recovered_at,
-        return_disruption=return_disruption(in_window, window, recovered_at, run_end=run_end, stable_s=stable_s),
+        return_disruption=return_disruption(search, window, recovered_at),
         latency_before=latency_summary(baseline),
         latency_during=latency_summary(during),
         writes=None if timeline.check is None else write_summary(timeline.check),
         longest_stall_s=longest_stall(in_window, window.injected_at, run_end),
+        latency_bound_s=bound.seconds,
+        latency_bound_rule=bound.rule,
+        requests_slow=sum(1 for request in in_window if request.ok and not bound.good(request)),
+        new_requests_ok_s=new_requests_ok_s,
     )
 
 

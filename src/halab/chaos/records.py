@@ -20,6 +20,9 @@ class Request:
     """One operation of a probe: an HTTP request, an INSERT+COMMIT, a SET, a produce."""
 
     probe: str  # http, postgres, redis, kafka
+    # When the request was due on the probe's fixed schedule (open loop), and the time from then
+    # until it completed: a request that waited for a free worker or a pooled connection, or was
+    # retried inside its client, shows that wait as latency.
     t_send: float
     latency: float
     outcome: Outcome
@@ -28,6 +31,7 @@ class Request:
     replica: str | None = None  # HTTP: X-Served-By
     lb: str | None = None  # HTTP: X-LB-Node
     detail: str | None = None  # short error text
+    queued_s: float = 0.0  # how long after t_send the probe really sent it (diagnostic)
 
     @property
     def ok(self) -> bool:
@@ -91,3 +95,4 @@ class ProbeTimeline:
     probe: str
     requests: list[Request] = field(default_factory=list)
     check: WriteCheck | None = None
+    rate: float | None = None  # requests per second the probe scheduled

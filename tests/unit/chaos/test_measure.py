@@ -85,14 +85,18 @@ def test_flapping_only_counts_a_full_stable_second():
 
 
 def test_stable_period_is_configurable():
-    measures = probe_measures([(10.0, False), (11.0, True), (11.5, False), (12.0, True)], stable_s=0.5)
-    assert measures.failover_s == pytest.approx(1.0, abs=INTERVAL)
+    # Half a second of success counts as stable with stable_s=0.5, but a failure after it
+    # still moves the recovery past that failure: every later request must be good.
+    measures = probe_measures([(10.0, False), (10.5, True), (11.5, False), (12.0, True)], stable_s=0.5)
+    assert measures.failover_s == pytest.approx(2.0, abs=INTERVAL)
+    assert probe_measures([(10.0, False), (10.5, True)], stable_s=0.5).failover_s == pytest.approx(0.5, abs=INTERVAL)
 
 
-def test_a_stable_second_that_ends_on_a_failure_still_counts():
-    # ok for exactly one second (11.0 .. 11.98), failing again at 12.0: a full second of success
+def test_a_stable_second_followed_by_failures_until_the_end_is_no_recovery():
+    # ok for exactly one second (11.0 .. 11.98), then failing to the end: the service is down
+    # when the run ends, whatever came before.
     measures = probe_measures([(10.0, False), (11.0, True), (12.0, False)])
-    assert measures.failover_s == pytest.approx(1.0, abs=INTERVAL)
+    assert measures.failover_s is None and measures.never_recovered
 
 
 def test_never_recovers():
@@ -343,7 +347,8 @@ def test_judge_reads_budget_attributes_leniently():
     class OnlyFailover:
         max_failover_s = 1.0
 
-    assert measure.judge(scenario, OnlyFailover()).reasons == ["failover took 2 s, budget 1 s"]
+    # Recovery is the first good *completion*: sent at 12.0, answered 5 ms later.
+    assert measure.judge(scenario, OnlyFailover()).reasons == ["failover took 2.01 s, budget 1 s"]
 
 
 def test_reason_wording_uses_singular_for_one():
@@ -374,11 +379,13 @@ def test_to_json_is_json_ready_and_rounded():
     assert json.loads(json.dumps(document)) == document  # only JSON types: no sets, tuples or dataclasses
     http = document["probes"]["http"]
     assert http["latency_before"]["p50_ms"] == 12.346
-    assert http["failover_s"] == 2.0
+    assert http["failover_s"] == 2.012  # the first good completion: sent at 12.0, 12.3 ms
+    assert http["new_requests_ok_s"] == 2.0
+    assert http["latency_bound_s"] == 0.5 and "baseline p99 12 ms" in http["latency_bound_rule"]
     assert http["return_disruption"]["failed"] == 50
     assert document["probes"]["postgres"]["writes"]["lost_seqs"] == [7, 8]
     assert document["failed_writes_acknowledged_lost"] == {"postgres": 2}
-    assert document["return_disruption"] == {"failed": 50, "duration_s": 1.0}
+    assert document["return_disruption"] == {"failed": 50, "duration_s": 1.012}  # from the first failure to a good completion
     assert measure.judge(scenario, Budget()).to_json() == {"passed": True, "reasons": []}
 
 
@@ -428,6 +435,6 @@ def test_budget_can_name_whose_failover_it_limits():
                              counts_return_disruption=True)
     assert judge(m, budget).passed
     worst = SimpleNamespace(**{**vars(budget), "failover_of": None})
-    assert judge(m, worst).reasons == ["failover took 8.5 s, budget 7 s"]
+    assert judge(m, worst).reasons == ["failover took 8.51 s, budget 7 s"]
     strict = SimpleNamespace(**{**vars(budget), "max_failover_s": 5})
-    assert judge(m, strict).reasons == ["failover took 6 s for postgres, budget 5 s"]
+    assert judge(m, strict).reasons == ["failover took 6.01 s for postgres, budget 5 s"]
