@@ -11,8 +11,8 @@ from __future__ import annotations
 import psycopg
 import requests
 
-from halab.chaos.probes.base import Probe
-from halab.chaos.records import Request, WriteCheck
+from halab.chaos.probes.base import Answer, Probe
+from halab.chaos.records import WriteCheck
 from halab.lab import topology
 
 # Connect quickly or call it a timeout (a VIP in the middle of moving answers nothing);
@@ -34,7 +34,7 @@ def classify_exception(e: requests.RequestException) -> str:
 
 class HttpProbe(Probe):
     name = "http"
-    workers = 32
+    max_operation_s = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 
     def __init__(self, *args, base_url: str = f"http://{topology.VIP}", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -47,11 +47,10 @@ class HttpProbe(Probe):
     def is_write(self, seq: int) -> bool:
         return seq % 3 != 0
 
-    def operation(self, seq: int) -> Request:
+    def operation(self, seq: int) -> Answer:
         is_write = self.is_write(seq)
         # A read asks for a recent order (served from a replica); before any exists, liveness.
         read_path = f"/orders/{self._recent_id}" if self._recent_id is not None else "/healthz"
-        started = self.clock()
         try:
             if is_write:
                 resp = requests.post(
@@ -63,18 +62,12 @@ class HttpProbe(Probe):
             else:
                 resp = requests.get(f"{self.base_url}{read_path}", timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
         except requests.RequestException as e:
-            return Request(self.name, started, self.clock() - started, classify_exception(e),
-                           seq=seq if is_write else None, detail=str(e)[:160])
-        latency = self.clock() - started
+            return Answer(classify_exception(e), detail=str(e)[:160])
         ok = resp.status_code in ((200, 201) if is_write else (200,))
         if ok and is_write:
             self._recent_id = resp.json().get("id", self._recent_id)
-        return Request(
-            self.name, started, latency, "ok" if ok else "http_error",
-            status=resp.status_code, seq=seq if is_write else None,
-            replica=resp.headers.get("X-Served-By"), lb=resp.headers.get("X-LB-Node"),
-            detail=None if ok else resp.text[:160],
-        )
+        return Answer("ok" if ok else "http_error", status=resp.status_code, replica=resp.headers.get("X-Served-By"),
+                      lb=resp.headers.get("X-LB-Node"), detail=None if ok else resp.text[:160])
 
     def verify(self) -> WriteCheck:
         """Which of the POSTed orders exist, asked of the primary through HAProxy."""

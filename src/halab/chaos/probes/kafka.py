@@ -12,8 +12,8 @@ import json
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from halab.chaos.probes.base import Probe
-from halab.chaos.records import Request, WriteCheck
+from halab.chaos.probes.base import Answer, Probe
+from halab.chaos.records import WriteCheck
 from halab.lab import topology
 
 SEND_TIMEOUT_S = 5.0
@@ -24,6 +24,8 @@ REQUEST_TIMEOUT_MS = 2000
 
 class KafkaProbe(Probe):
     name = "kafka"
+    # send() may block for metadata up to max_block_ms, then the acknowledgement is awaited.
+    max_operation_s = 2 * SEND_TIMEOUT_S + 1
 
     def setup(self) -> None:
         self.producer = KafkaProducer(
@@ -54,17 +56,18 @@ class KafkaProbe(Probe):
         finally:
             consumer.close()
 
-    def operation(self, seq: int) -> Request:
-        started = self.clock()
+    def operation(self, seq: int) -> Answer:
         try:
-            future = self.producer.send(topology.KAFKA_PROBE_TOPIC, key=self.run_id.encode(),
+            # Keyed by the write's number, so the writes spread over every partition of the
+            # topic: a broker that leads any of them is one the probe depends on.
+            future = self.producer.send(topology.KAFKA_PROBE_TOPIC, key=str(seq).encode(),
                                         value=json.dumps({"run": self.run_id, "seq": seq}).encode())
             future.get(timeout=SEND_TIMEOUT_S + 1)
         except KafkaTimeoutError as e:
-            return Request(self.name, started, self.clock() - started, "timeout", seq=seq, detail=str(e)[:160])
+            return Answer("timeout", detail=str(e)[:160])
         except KafkaError as e:
-            return Request(self.name, started, self.clock() - started, "error", seq=seq, detail=str(e)[:160])
-        return Request(self.name, started, self.clock() - started, "ok", seq=seq)
+            return Answer("error", detail=str(e)[:160])
+        return Answer()
 
     def teardown(self) -> None:
         self.producer.close(timeout=5)

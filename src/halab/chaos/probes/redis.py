@@ -5,8 +5,8 @@ from __future__ import annotations
 import redis
 from redis.sentinel import Sentinel
 
-from halab.chaos.probes.base import Probe
-from halab.chaos.records import Request, WriteCheck
+from halab.chaos.probes.base import Answer, Probe
+from halab.chaos.records import WriteCheck
 from halab.lab import topology
 
 SOCKET_TIMEOUT_S = 1.0
@@ -14,6 +14,8 @@ SOCKET_TIMEOUT_S = 1.0
 
 class RedisProbe(Probe):
     name = "redis"
+    # A failed connection makes redis-py ask the Sentinels again and retry: a few timeouts' worth.
+    max_operation_s = 5 * SOCKET_TIMEOUT_S
 
     def setup(self) -> None:
         self.sentinel = Sentinel(
@@ -28,15 +30,14 @@ class RedisProbe(Probe):
     def key(self, seq: int) -> str:
         return f"probe:{self.run_id}:{seq}"
 
-    def operation(self, seq: int) -> Request:
-        started = self.clock()
+    def operation(self, seq: int) -> Answer:
         try:
             self.master.set(self.key(seq), seq, ex=3600)
         except redis.TimeoutError as e:
-            return Request(self.name, started, self.clock() - started, "timeout", seq=seq, detail=str(e)[:160])
+            return Answer("timeout", detail=str(e)[:160])
         except redis.RedisError as e:
-            return Request(self.name, started, self.clock() - started, "error", seq=seq, detail=str(e)[:160])
-        return Request(self.name, started, self.clock() - started, "ok", seq=seq)
+            return Answer("error", detail=str(e)[:160])
+        return Answer()
 
     def verify(self) -> WriteCheck:
         attempted, acknowledged = self.attempted(), self.acknowledged()
