@@ -46,15 +46,21 @@ def _redis_replica(_: Lab) -> str | None:
     return next((n.name for n in view.nodes if n.role == "replica" and n.master == view.master), None)
 
 
-def _kafka_partition_leader(_: Lab) -> str | None:
-    """The broker leading the most partitions of the probe topic (ties: lowest name): killing
-    it interrupts the most produce traffic."""
-    leaders, _isr = roles.kafka_partitions(topology.KAFKA_PROBE_TOPIC)
+def choose_partition_leader(leaders: dict[int, str | None], controller: str | None) -> str | None:
+    """The broker leading the most partitions of the probe topic among those that are *not* the
+    active controller (ties: lowest name): killing it interrupts produce traffic the probe sends,
+    and only that. Killing the controller is a different failover (kafka-controller)."""
     counts: dict[str, int] = {}
     for broker in leaders.values():
-        if broker:
+        if broker and broker != controller:
             counts[broker] = counts.get(broker, 0) + 1
     return min(counts, key=lambda b: (-counts[b], b)) if counts else None
+
+
+def _kafka_partition_leader(lab: Lab) -> str | None:
+    leaders, _isr = roles.kafka_partitions(topology.KAFKA_PROBE_TOPIC)
+    controller = kafka_controller(lab)
+    return choose_partition_leader(leaders, controller) if controller else None
 
 
 def kafka_controller(lab: Lab) -> str | None:

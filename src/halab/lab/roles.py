@@ -154,8 +154,13 @@ def redis_view() -> RedisView:
 @dataclass(frozen=True)
 class KafkaView:
     controller: str | None
-    partition_leaders: dict[int, str | None]  # partition -> broker service, None if leaderless
+    partition_leaders: dict[int, str | None]  # the app's topic: partition -> broker, None if leaderless
     isr: dict[int, tuple[str, ...]]
+    # Every other topic steady state checks (the chaos probe's): topic -> (leaders, isr).
+    other_topics: dict[str, tuple[dict[int, str | None], dict[int, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def topics(self) -> dict[str, tuple[dict[int, str | None], dict[int, tuple[str, ...]]]]:
+        return {topology.KAFKA_TOPIC: (self.partition_leaders, self.isr), **self.other_topics}
 
     def leads(self, broker: str) -> list[int]:
         return sorted(p for p, leader in self.partition_leaders.items() if leader == broker)

@@ -113,10 +113,11 @@ def kafka_controller(lab: dict) -> str | None:
 
 
 def _kafka_view(lab: dict) -> roles.KafkaView:
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(3) as pool:
         controller = pool.submit(kafka_controller, lab)
+        probe_topic = pool.submit(roles.kafka_partitions, topology.KAFKA_PROBE_TOPIC)
         leaders, isr = pool.submit(roles.kafka_partitions).result()
-        return roles.KafkaView(controller.result(), leaders, isr)
+        return roles.KafkaView(controller.result(), leaders, isr, {topology.KAFKA_PROBE_TOPIC: probe_topic.result()})
 
 
 def role_of(name: str, st: LabStatus) -> str | None:
@@ -188,14 +189,16 @@ def find_problems(st: LabStatus) -> tuple[Problem, ...]:
                                 [*topology.SENTINELS, st.redis.agreed_master]))
     if st.kafka.controller is None:
         problems.append(Problem("no Kafka active controller found", topology.KAFKAS))
-    leaderless = [p for p, b in st.kafka.partition_leaders.items() if b is None]
-    if not st.kafka.partition_leaders:
-        problems.append(Problem(f"Kafka topic {topology.KAFKA_TOPIC} has no partition metadata", topology.KAFKAS))
-    elif leaderless:
-        problems.append(Problem(f"Kafka partitions without a leader: {leaderless}", topology.KAFKAS))
-    short = [p for p, members in st.kafka.isr.items() if len(members) < len(topology.KAFKAS)]
-    if short:
-        problems.append(Problem(f"Kafka partitions with fewer than {len(topology.KAFKAS)} in-sync replicas: {sorted(short)}", topology.KAFKAS))
+    for topic, (leaders, isr) in st.kafka.topics().items():
+        leaderless = [p for p, b in leaders.items() if b is None]
+        if not leaders:
+            problems.append(Problem(f"Kafka topic {topic} has no partition metadata", topology.KAFKAS))
+        elif leaderless:
+            problems.append(Problem(f"Kafka partitions of {topic} without a leader: {leaderless}", topology.KAFKAS))
+        short = [p for p, members in isr.items() if len(members) < len(topology.KAFKAS)]
+        if short:
+            problems.append(Problem(f"Kafka partitions of {topic} with fewer than {len(topology.KAFKAS)} in-sync replicas: {sorted(short)}",
+                                    topology.KAFKAS))
     if sum(1 for r in st.etcd.values() if r == "leader") != 1:
         problems.append(Problem("etcd has no single leader", topology.ETCDS))
     return tuple(problems)

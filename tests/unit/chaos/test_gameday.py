@@ -41,6 +41,7 @@ EXPECTED_DEFAULT = [
     ("pg-primary-partition", "partition", "pg-leader"),
     ("redis-master-kill", "kill", "redis-master"),
     ("kafka-leader-kill", "kill", "kafka-partition-leader"),
+    ("kafka-controller-kill", "kill", "kafka-controller"),
     ("etcd-member-kill", "kill", "etcd"),
 ]
 
@@ -101,6 +102,7 @@ def test_role_change_expected_only_where_a_role_is_handed_over(default: GameDay)
         "pg-primary-partition": True,
         "redis-master-kill": True,
         "kafka-leader-kill": True,
+        "kafka-controller-kill": True,
         "etcd-member-kill": False,
     }
 
@@ -127,15 +129,16 @@ def test_dump_and_validate_round_trip(default: GameDay) -> None:
 def test_validate_command_output_summarises(default: GameDay) -> None:
     out = validate_command_output(default)
     lines = out.splitlines()
-    assert lines[0] == f"{DEFAULT}: valid game day 'HA lab default game day', 11 scenarios"
+    assert lines[0] == f"{DEFAULT}: valid game day 'HA lab default game day', 12 scenarios"
     assert "probes http, postgres, redis, kafka" in lines[1]
     rows = lines[2:]
-    assert len(rows) == 11
+    assert len(rows) == 12
     assert rows[0].split()[:5] == ["1.", "idle-control", "none", "(control:", "nothing"]
     assert rows[1].split()[:4] == ["2.", "app-replica-kill", "kill", "app"]
     assert rows[3].split()[:6] == ["4.", "haproxy-process-kill", "kill-process", "vip-holder", "(haproxy,", "SIGKILL)"]
     assert "pg-leader (from the lab network)" in rows[7]
-    assert rows[10].split()[:4] == ["11.", "etcd-member-kill", "kill", "etcd"]
+    assert rows[10].split()[:4] == ["11.", "kafka-controller-kill", "kill", "kafka-controller"]
+    assert rows[11].split()[:4] == ["12.", "etcd-member-kill", "kill", "etcd"]
     assert "failover <= 1 s; failed requests <= 0; lost writes <= http 0" in rows[1]
 
 
@@ -455,7 +458,7 @@ def test_select_unknown_scenario(default: GameDay) -> None:
     assert str(error.value) == (
         f"unknown scenario 'pg-leader-kil' in {DEFAULT}; available: idle-control, app-replica-kill, vip-holder-kill, "
         "haproxy-process-kill, pg-leader-kill, pg-leader-pause, pg-postgres-process-kill, "
-        "pg-primary-partition, redis-master-kill, kafka-leader-kill, etcd-member-kill; "
+        "pg-primary-partition, redis-master-kill, kafka-leader-kill, kafka-controller-kill, etcd-member-kill; "
         "did you mean 'pg-leader-kill'?"
     )
 

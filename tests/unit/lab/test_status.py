@@ -77,7 +77,16 @@ def test_a_lagging_or_stopped_replica_is_not_steady():
 
 def test_under_replicated_kafka_partition_is_reported():
     kafka = roles.KafkaView("kafka1", {0: "kafka1"}, {0: ("kafka1", "kafka2")})
-    assert "Kafka partitions with fewer than 3 in-sync replicas: [0]" in lab(kafka=kafka).problems
+    assert "Kafka partitions of order-created with fewer than 3 in-sync replicas: [0]" in lab(kafka=kafka).problems
+
+
+def test_steady_state_checks_the_probe_topic_too():
+    # The app's topic is fully in sync, the chaos probe's is not: not steady.
+    kafka = roles.KafkaView("kafka1", {0: "kafka1"}, {0: FULL_ISR},
+                            {"halab-probe": ({0: "kafka2", 1: "kafka3"}, {0: FULL_ISR, 1: ("kafka3",)})})
+    assert lab(kafka=kafka).problems == ("Kafka partitions of halab-probe with fewer than 3 in-sync replicas: [1]",)
+    assert lab(kafka=roles.KafkaView("kafka1", {0: "kafka1"}, {0: FULL_ISR}, {"halab-probe": ({}, {})})).problems == (
+        "Kafka topic halab-probe has no partition metadata",)
 
 
 def test_replica_without_link_is_reported():
