@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Four client loops, one per store, each as a user would write it in a shell: one write, print
+# when it started and ended (wall clock, seconds since the epoch) and whether it succeeded, pause,
+# again. One line per attempt on stdout:   <client> <start> <end> ok|fail <detail>
+# `halab chaos crosscheck` reads these lines beside a journal. Runs until stopped.
+set -u
+VIP=${VIP:-10.77.0.10}
+SENTINELS=${SENTINELS:-"10.77.0.41 10.77.0.42 10.77.0.43"}
+KAFKA=${KAFKA:-10.77.0.71:9092,10.77.0.72:9092,10.77.0.73:9092}
+PAUSE=${PAUSE:-0.1}   # between attempts of one loop
+RUN=${RUN:-$(date +%s)}
+
+# Plain defaults a careful user would pick, not the probes' tuning: a connect timeout of a
+# second or two, and an overall limit of a few seconds per attempt.
+report() { printf '%s %s %s %s %s\n' "$1" "$2" "$EPOCHREALTIME" "$3" "${4//[$'\n ']/_}"; }
+
+http_loop() {
+  local seq=0 start code
+  while :; do
+    seq=$((seq + 1)); start=$EPOCHREALTIME
+    code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 4 \
+      -H "Idempotency-Key: witness-$RUN-$seq" -H 'Content-Type: application/json' \
+      -d '{"customer":"witness","item":"witness","quantity":1}' "http://$VIP/orders")
+    [[ $code == 200 || $code == 201 ]] && report curl "$start" ok "$code" || report curl "$start" fail "http_$code"
+    sleep "$PAUSE"
+  done
+}
+
+psql_loop() {
+  local seq=0 start out
+  local conn="host=$VIP port=5432 dbname=probes user=app password=app connect_timeout=2 options='-c statement_timeout=3000'"
+  while :; do
+    seq=$((seq + 1)); start=$EPOCHREALTIME
+    if out=$(psql "$conn" -qtA -v ON_ERROR_STOP=1 -c "INSERT INTO witness_writes (run, seq) VALUES ('$RUN', $seq)" 2>&1); then
+      report psql "$start" ok -
+    else
+      # The table is made on first use (and again if a test dropped the database).
+      [[ $out == *witness_writes*"does not exist"* ]] &&
+        psql "$conn" -qtA -c "CREATE TABLE IF NOT EXISTS witness_writes (run text, seq int, at timestamptz DEFAULT now())" >/dev/null 2>&1
+      report psql "$start" fail "${out:0:80}"
+    fi
+    sleep "$PAUSE"
+  done
+}
+
+redis_loop() {
+  local seq=0 start master out s
+  while :; do
+    seq=$((seq + 1)); start=$EPOCHREALTIME; master=""
+    for s in $SENTINELS; do   # ask the Sentinels for the master, as any Sentinel client does
+      # redis-cli 7.0 has no connect timeout of its own: `timeout` bounds each call.
+      master=$(timeout 1 redis-cli -h "$s" -p 26379 --raw SENTINEL get-master-addr-by-name halab 2>/dev/null | head -n 1)
+      [[ -n $master ]] && break
+    done
+    if [[ -z $master ]]; then
+      report redis-cli "$start" fail no_master
+    else
+      out=$(timeout 2 redis-cli -h "$master" --raw SET "witness:$RUN:$seq" "$seq" EX 3600 2>&1)
+      [[ $out == OK ]] && report redis-cli "$start" ok "$master" || report redis-cli "$start" fail "${out:0:80}"
+    fi
+    sleep "$PAUSE"
+  done
+}
+
+kafka_loop() {
+  local seq=0 start out
+  while :; do
+    seq=$((seq + 1)); start=$EPOCHREALTIME
+    # acks=all, and give up after 4 s: kcat exits non-zero when the message was not delivered.
+    if out=$(printf '%s\t{"witness": %s}\n' "$seq" "$seq" |
+        timeout 6 kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all -X message.timeout.ms=4000 \
+          -X socket.timeout.ms=2000 -X enable.idempotence=true 2>&1) && [[ $out != *"Delivery failed"* ]]; then
+      report kcat "$start" ok -
+    else
+      report kcat "$start" fail "${out:0:80}"
+    fi
+    sleep "$PAUSE"
+  done
+}
+
+trap 'kill 0; exit 0' TERM INT
+http_loop & psql_loop & redis_loop & kafka_loop &
+wait

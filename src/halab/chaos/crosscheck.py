@@ -1,0 +1,105 @@
+"""The game day's numbers against a client halab did not write.
+
+The witness (images/witness) runs curl, psql, redis-cli and kcat in shell loops through the
+same entry points as the probes, printing one line per attempt: `<client> <start> <end> ok|fail
+<detail>`, wall-clock seconds. Here each scenario's fault window is laid over those lines and the
+failover the witness saw is set beside the journal's:
+
+  witness failover = from the injection until the end of the first good attempt after the last
+  bad one that was under way before the revert (bad: failed, or slower than `SLOW_S`).
+
+That is the plain reading a person would make of the shell loop's output, independent of the
+probes' latency bound and stable-second rule. The two agree when they are within `TOLERANCE_S`
+or `TOLERANCE_FRACTION` of each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+# Witness client -> the probe whose failover it checks.
+WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "kcat": "kafka"}
+# An attempt slower than this is as bad as a failed one, to a person watching the loop.
+SLOW_S = 1.0
+TOLERANCE_S = 0.5
+TOLERANCE_FRACTION = 0.15
+
+
+@dataclass(frozen=True)
+class Attempt:
+    client: str
+    start: float  # wall clock, seconds since the epoch
+    end: float
+    ok: bool
+
+    @property
+    def good(self) -> bool:
+        return self.ok and self.end - self.start <= SLOW_S
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scenario: str
+    probe: str
+    journal_s: float | None  # None: never recovered
+    witness_s: float | None
+    witness_attempts: int  # attempts under way during the fault window
+
+    @property
+    def agree(self) -> bool:
+        if self.journal_s is None or self.witness_s is None:
+            return self.journal_s is None and self.witness_s is None
+        return abs(self.journal_s - self.witness_s) <= max(TOLERANCE_S, TOLERANCE_FRACTION * max(self.journal_s, self.witness_s))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "probe": self.probe, "journal_s": self.journal_s, "witness_s": self.witness_s,
+                "witness_attempts": self.witness_attempts, "agree": self.agree}
+
+
+def parse_witness(text: str) -> dict[str, list[Attempt]]:
+    """Attempts per probe name; lines that are not attempts (a client's stray output) are skipped."""
+    attempts: dict[str, list[Attempt]] = defaultdict(list)
+    for line in text.splitlines():
+        parts = line.split(maxsplit=4)
+        if len(parts) < 4 or parts[0] not in WITNESS_PROBES or parts[3] not in ("ok", "fail"):
+            continue
+        try:
+            start, end = float(parts[1]), float(parts[2])
+        except ValueError:
+            continue
+        attempts[WITNESS_PROBES[parts[0]]].append(Attempt(parts[0], start, end, parts[3] == "ok"))
+    return {probe: sorted(found, key=lambda a: a.end) for probe, found in attempts.items()}
+
+
+def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None) -> float | None:
+    """Seconds from the injection until the witness was served well again; None if it never was."""
+    until = float("inf") if reverted_at is None else reverted_at
+    under_way = [a for a in attempts if a.start < until and a.end > injected_at]
+    bad = [a for a in under_way if not a.good]
+    if not bad:
+        return 0.0
+    last_bad_end = max(a.end for a in bad)
+    recovered = next((a.end for a in attempts if a.good and a.end >= last_bad_end), None)
+    return None if recovered is None else recovered - injected_at
+
+
+def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Comparison]:
+    """One row per scenario and probe that both the journal and the witness measured."""
+    t0 = journal["clock"]["t0_unix"]
+    rows = []
+    for scenario in journal["scenarios"]:
+        measures = scenario.get("measures")
+        if not measures:
+            continue
+        injected = t0 + measures["injected_at"]
+        reverted = None if measures["reverted_at"] is None else t0 + measures["reverted_at"]
+        for probe, probe_measures in measures["probes"].items():
+            seen = attempts.get(probe, [])
+            during = [a for a in seen if a.end > injected and (reverted is None or a.start < reverted)]
+            if not during:
+                continue
+            rows.append(Comparison(scenario["name"], probe, probe_measures["failover_s"],
+                                   witness_failover(seen, injected, reverted), len(during)))
+    return rows

@@ -1,0 +1,78 @@
+"""The witness's shell-loop output read beside a journal (synthetic, with realistic latencies)."""
+
+import pytest
+
+from halab.chaos.crosscheck import Attempt, Comparison, compare, parse_witness, witness_failover
+
+T0 = 1_795_000_000.0  # the run's t=0 on the wall clock
+
+
+def loop(client, start, end, answer, pause=0.1):
+    """A shell loop from `start` to `end`: answer(t) -> (ok, seconds the attempt took)."""
+    lines, t = [], start
+    while t < end:
+        ok, took = answer(t)
+        lines.append(f"{client} {t:.6f} {t + took:.6f} {'ok' if ok else 'fail'} detail with spaces")
+        t += took + pause
+    return lines
+
+
+def test_parse_skips_stray_output_and_maps_clients_to_probes():
+    text = "\n".join(["psql 1.0 1.1 ok -", "% some kcat chatter", "curl 2.0 x ok -", "redis-cli 3.0 3.2 fail no_master",
+                      "kcat 4.0 4.5 maybe -"])
+    assert parse_witness(text) == {"postgres": [Attempt("psql", 1.0, 1.1, True)], "redis": [Attempt("redis-cli", 3.0, 3.2, False)]}
+
+
+def test_psql_refused_for_six_seconds_then_served():
+    inject = T0 + 10
+    lines = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if inject <= t < inject + 6.3 else (True, 0.03))
+    attempts = parse_witness("\n".join(lines))["postgres"]
+    assert witness_failover(attempts, inject, inject + 10) == pytest.approx(6.35, abs=0.15)
+
+
+def test_an_attempt_hanging_on_a_syn_retransmit_is_bad_until_it_ends():
+    inject = T0 + 10
+    # The attempt that starts 0.5 s after the kill hangs 1.02 s, then succeeds: slow, so bad.
+    lines = loop("curl", T0, T0 + 20, lambda t: (True, 1.02) if inject + 0.45 <= t < inject + 0.6 else (True, 0.01))
+    seen = witness_failover(parse_witness("\n".join(lines))["http"], inject, inject + 10)
+    assert 1.4 < seen < 1.8
+
+
+def test_nothing_bad_is_zero_and_never_served_again_is_none():
+    fine = [Attempt("kcat", T0 + t / 10, T0 + t / 10 + 0.05, True) for t in range(300)]
+    assert witness_failover(fine, T0 + 10, T0 + 20) == 0.0
+    down = [Attempt("kcat", T0 + t / 10, T0 + t / 10 + 0.05, t < 100) for t in range(300)]
+    assert witness_failover(down, T0 + 10, T0 + 20) is None
+
+
+@pytest.mark.parametrize("journal_s, witness_s, agree", [
+    (6.5, 6.9, True),    # within 0.5 s
+    (2.0, 2.6, False),   # 0.6 s apart, and 15 % of 2.6 s is only 0.39 s
+    (9.0, 10.2, True),   # 1.2 s apart, within 15 % of 10.2
+    (0.0, 0.4, True),
+    (None, None, True),
+    (None, 12.0, False),
+])
+def test_agreement_is_half_a_second_or_fifteen_percent(journal_s, witness_s, agree):
+    row = Comparison("s", "postgres", journal_s, witness_s, 10)
+    assert row.agree is agree
+
+
+def test_compare_lays_each_fault_window_over_the_witness_lines():
+    journal = {
+        "clock": {"t0_unix": T0},
+        "scenarios": [
+            {"name": "pg-leader-kill", "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
+                "postgres": {"failover_s": 6.4}, "http": {"failover_s": 8.0}}}},
+            {"name": "never-injected", "measures": None},
+        ],
+    }
+    psql = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 16.3 else (True, 0.03))
+    rows = compare(journal, parse_witness("\n".join(psql)))
+    assert [(r.scenario, r.probe) for r in rows] == [("pg-leader-kill", "postgres")]  # no curl lines: no http row
+    assert rows[0].agree and rows[0].witness_attempts > 50
+    assert rows[0].to_json()["agree"] is True
+
+
+def test_an_answer_slower_than_a_second_is_bad_to_a_person_watching():
+    assert not Attempt("psql", 0.0, 1.2, True).good and Attempt("psql", 0.0, 0.9, True).good
