@@ -9,7 +9,8 @@ bind = "0.0.0.0:8000"
 # Threads, not more processes: requests mostly wait on Postgres/Redis, and every process opens
 # its own pools and outbox relay.
 workers = 2
-worker_class = "gthread"
+# gthread, but the bad requests gunicorn rejects itself (e.g. a header over 8190 bytes) get JSON.
+worker_class = "halab.app.gunicorn_worker.JsonErrorWorker"
 threads = 4
 # A stopped container should hand its requests over quickly; HAProxy retries elsewhere.
 graceful_timeout = 5

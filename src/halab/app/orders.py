@@ -13,6 +13,11 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 128
 # Postgres bigint: a larger id cannot exist, and would make the query itself fail.
 MAX_ORDER_ID = 2**63 - 1
 ORDER_FIELDS = ("customer", "item", "quantity")
+# Postgres text cannot hold NUL, and a lone surrogate (JSON allows "\ud800") has no UTF-8 form:
+# either would fail the INSERT with a 500. The other C0/C1 controls (tab, newline, ESC...) would
+# be stored, but belong in no name and let a client forge log lines or drive a terminal, so they
+# go too. Format characters stay allowed: emoji need ZWJ, Arabic and Hebrew names bidi marks.
+FORBIDDEN_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class InvalidRequest(ValueError):
@@ -77,6 +82,12 @@ def parse_name(body: dict[str, object], field: str) -> str:
     value = body[field]
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_NAME_LENGTH:
         raise InvalidRequest(f"field '{field}' must be {allowed}")
+    bad = FORBIDDEN_CHARACTER.search(value)
+    if bad:
+        raise InvalidRequest(
+            f"field '{field}' must be printable text without control characters or unpaired"
+            f" surrogates; found U+{ord(bad.group()):04X} at position {bad.start()}"
+        )
     return value
 
 

@@ -90,6 +90,12 @@ def _json_body() -> object:
         raise InvalidRequest(
             "request body is not valid JSON; send an object with fields customer, item and quantity"
         ) from None
+    except RecursionError:
+        # The json module recurses per nesting level: "[" * 10000 fits in the 16 kB body limit.
+        raise InvalidRequest(
+            "request body is nested too deeply; send a flat object with fields customer, item"
+            " and quantity"
+        ) from None
 
 
 def _check(ping: Callable[[], None]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,10 @@ from app_fakes import make_lab
 VALID = {"customer": "alice", "item": "book", "quantity": 2}
 NAME_RULE = "a string of 1 to 64 characters"
 QUANTITY_RULE = "an integer from 1 to 1000"
+TEXT_RULE = "must be printable text without control characters or unpaired surrogates"
+NESTING_ERROR = (
+    "request body is nested too deeply; send a flat object with fields customer, item and quantity"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,13 @@ CASES = [
         raw_body="",
     ),
     BadRequestCase(
+        "deeply nested list", "POST", "/orders", 400, NESTING_ERROR, raw_body="[" * 10_000
+    ),
+    BadRequestCase(
+        "deeply nested object", "POST", "/orders", 400, NESTING_ERROR,
+        raw_body='{"a":' * 2_000 + "1" + "}" * 2_000,  # valid JSON, 12 kB: under the size limit
+    ),
+    BadRequestCase(
         "body is a list", "POST", "/orders", 400,
         "request body must be a JSON object with fields customer, item and quantity",
         body=[VALID],
@@ -65,6 +77,27 @@ CASES = [
     BadRequestCase(
         "customer too long", "POST", "/orders", 400,
         f"field 'customer' must be {NAME_RULE}", body=order_with(customer="c" * 65),
+    ),
+    BadRequestCase(
+        "customer with NUL", "POST", "/orders", 400,
+        f"field 'customer' {TEXT_RULE}; found U+0000 at position 1",
+        body=order_with(customer="a\u0000b"),
+    ),
+    BadRequestCase(
+        "customer with newline", "POST", "/orders", 400,
+        f"field 'customer' {TEXT_RULE}; found U+000A at position 5",
+        body=order_with(customer="alice\nadmin"),
+    ),
+    BadRequestCase(
+        # Sent as the JSON escape, as a client would: json.dumps would refuse to encode it.
+        "item with lone surrogate", "POST", "/orders", 400,
+        f"field 'item' {TEXT_RULE}; found U+D800 at position 4",
+        raw_body='{"customer": "alice", "item": "book\\ud800", "quantity": 2}',
+    ),
+    BadRequestCase(
+        "item with C1 control", "POST", "/orders", 400,
+        f"field 'item' {TEXT_RULE}; found U+009B at position 0",
+        body=order_with(item="\u009b31mbook"),
     ),
     BadRequestCase(
         "missing item", "POST", "/orders", 400,
@@ -169,3 +202,43 @@ def test_json_without_content_type_is_still_accepted() -> None:
     lab = make_lab()
     response = lab.client.post("/orders", data='{"customer": "a", "item": "b", "quantity": 1}')
     assert response.status_code == 201
+
+
+def test_body_without_content_length_is_bounded_too() -> None:
+    # Chunked uploads carry no Content-Length; the limit must still apply while reading.
+    lab = make_lab()
+    body = b'{"customer": "' + b"x" * 20_000 + b'"}'
+
+    response = lab.client.post(
+        "/orders",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},  # what gunicorn sets for chunked
+    )
+
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "request body must be at most 16384 bytes"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\U0001F468\u200d\U0001F469\u200d\U0001F467",  # family emoji: joined by ZWJ (format)
+        "\u202bשלום",  # starts with a bidi embedding mark
+        "Zoë O'Brien-Łukasz",
+    ],
+    ids=["emoji with zero-width joiners", "bidi mark", "accents and spaces"],
+)
+def test_format_characters_and_non_ascii_names_are_allowed(name: str) -> None:
+    lab = make_lab()
+    response = lab.client.post("/orders", json={"customer": name, "item": name, "quantity": 1})
+    assert response.status_code == 201
+    assert response.get_json()["customer"] == name
+
+
+def test_escaped_surrogate_pair_is_one_valid_character() -> None:
+    lab = make_lab()
+    raw = '{"customer": "\\ud83d\\ude00", "item": "book", "quantity": 1}'
+    response = lab.client.post("/orders", data=raw, content_type="application/json")
+    assert response.status_code == 201
+    assert response.get_json()["customer"] == "\U0001F600"
