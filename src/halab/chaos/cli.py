@@ -14,6 +14,9 @@ from halab.chaos.errors import ConfigError, LabError
 DEFAULT_GAMEDAY = Path("gamedays/default.yaml")
 DEFAULT_REPORTS = Path("reports")
 
+# `chaos run`'s exit codes beyond 0 (see its help).
+EXIT_FAILED, EXIT_CRASHED, EXIT_REVERT_FAILED, EXIT_ABORTED = 1, 3, 4, 130
+
 
 def _fail(e: LabError) -> None:
     click.echo(f"error: {e}", err=True)
@@ -47,7 +50,17 @@ def validate(file: Path, display_name: str | None) -> None:
 @click.option("--reports", type=click.Path(path_type=Path), default=DEFAULT_REPORTS, show_default=True,
               help="Where the journal goes: <reports>/<run-id>/journal.json and <reports>/latest.")
 def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], reports: Path) -> None:
-    """Run a game day (all scenarios, or --scenario NAME). Exits 1 when any scenario breaks its budget."""
+    """Run a game day (all scenarios, or --scenario NAME).
+
+    \b
+    Exit codes:
+      0    every scenario passed (or was skipped)
+      1    a scenario broke its budget
+      3    the game day stopped on an unexpected error (its faults were reverted)
+      4    reverting a fault failed: the lab may be left broken, the game day stopped there;
+           run `make heal`
+      130  interrupted (Ctrl-C, SIGTERM); its faults were reverted
+    """
     from halab.chaos import journal as journal_mod
     from halab.chaos.gameday import load_gameday, select
     from halab.chaos.knobs import collect_knobs
@@ -73,29 +86,44 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     runner = GameDayRunner(gameday, lab)
     runner.progress.total = len(scenarios)
     started = datetime.now(timezone.utc)
-    status = "completed"
+    status, error = "completed", None
     knobs = collect_knobs(lab)
     try:
         with LiveView(runner.progress):
             runner.run(scenarios)
     except KeyboardInterrupt:
         status = "aborted"
-        click.echo("interrupted: every injected fault was reverted; writing the journal of what ran", err=True)
     except Exception as e:
         # A bug or an unexpected refusal: the faults were reverted on the way out, and the
         # scenarios that finished are still worth a journal. Then fail loudly.
-        status = "crashed"
-        click.echo(f"the game day stopped on an unexpected error: {e!r}; every injected fault was reverted", err=True)
+        status, error = "crashed", e
+    if status == "completed" and runner.revert_failed:
+        status = "stopped"
     journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
-                                started=started, status=status, knobs=knobs, results=runner.progress.results)
+                                started=started, status=status, knobs=knobs, results=runner.progress.results,
+                                revert_error=runner.revert_failed)
     path = journal_mod.write(journal, reports)
     print_report(journal)
     click.echo(f"journal: {path}")
+    # Last, below the table: how it ended, and what to do about it.
+    message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
+    if message:
+        click.echo(message, err=True)
+    sys.exit(code)
+
+
+def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, error: Exception | None = None) -> tuple[str | None, int]:
+    """What `chaos run` says last on stderr about how the game day ended, and its exit code. A
+    failed revert wins over everything else: the lab may be left broken."""
+    if revert_failed:
+        also = f" (and then an unexpected error: {error!r})" if error else ""
+        return (f"reverting a fault failed: {revert_failed}{also}\nthe lab may be left broken, so the game day "
+                f"stopped there: run `make heal` to undo it, then `make status`"), EXIT_REVERT_FAILED
     if status == "aborted":
-        sys.exit(130)
+        return "interrupted: every injected fault was reverted; the journal has what ran", EXIT_ABORTED
     if status == "crashed":
-        sys.exit(3)
-    sys.exit(1 if journal["summary"]["fail"] else 0)
+        return f"the game day stopped on an unexpected error: {error!r}; every injected fault was reverted", EXIT_CRASHED
+    return None, EXIT_FAILED if failed else 0
 
 
 @chaos.command()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from halab.chaos import measure
-from halab.chaos.runner import ScenarioResult
+from halab.chaos.progress import ScenarioResult
 
 
 def _round(value: float | None) -> float | None:
@@ -75,6 +75,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "started_at": r.started_at,
         "verdict": r.verdict,
         "reasons": r.reasons,
+        "revert_error": r.revert_error,  # the fault's revert raised: the lab may have been left broken
         "budget": _budget_json(r.scenario.budget),
         # The failover the budget judges (of the probes it names); the worst probe's beside it.
         "failover_s": _round(measure.judged_failover(m, r.scenario.budget.failover_of or ())) if m else None,
@@ -85,8 +86,8 @@ def scenario_json(r: ScenarioResult) -> dict:
         "writes": writes,
         "return_disruption": m.return_disruption.to_json() if m and m.return_disruption else None,
         "role_change": asdict(r.role_change) if r.role_change else None,
-        "steady_before_s": None if r.steady_before_s is None else round(r.steady_before_s, 3),
-        "back_to_steady_s": None if r.back_to_steady_s is None else round(r.back_to_steady_s, 3),
+        "steady_before_s": _round(r.steady_before_s),
+        "back_to_steady_s": _round(r.back_to_steady_s),
         "recovery_blockers": r.recovery_blockers,
         "window": asdict(r.window) if r.window else None,
         "measures": m.to_json() if m else None,
@@ -107,7 +108,9 @@ RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb
 
 
 def build(*, run_id: str, title: str, file: str, started: datetime, status: str, knobs: dict,
-          results: list[ScenarioResult]) -> dict:
+          results: list[ScenarioResult], revert_error: str | None = None) -> dict:
+    """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
+    interrupted and so has no entry of its own."""
     scenarios = [scenario_json(r) for r in results]
     return {
         "run_id": run_id,
@@ -115,7 +118,9 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
         "gameday_file": file,
         "start": started.isoformat(),
         "end": datetime.now(timezone.utc).isoformat(),
-        "status": status,  # completed, aborted
+        "status": status,  # completed, stopped (after a failed revert), aborted, crashed
+        "revert_failed": revert_error is not None,  # if so, the lab may be left broken: make heal
+        "revert_error": revert_error,
         "machine": machine(),
         "knobs": knobs,
         "record_fields": RECORD_FIELDS,

@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from halab.chaos.runner import Progress
+from halab.chaos.progress import Progress
 
 WINDOW_S = 3.0
 

@@ -1,0 +1,290 @@
+"""The game-day runner, whole scenarios at a time, against a fake lab: fake time (waiting advances
+it), fake faults and fake probes that fail while the fake outage lasts. No Docker, no sleeping."""
+
+from __future__ import annotations
+
+import signal
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from halab.chaos import cli, journal, runner
+from halab.chaos.errors import FaultError
+from halab.chaos.gameday import parse_gameday
+from halab.chaos.records import ProbeTimeline, Request, WriteCheck
+from halab.chaos.runner import Environment, GameDayRunner
+
+STEP_S = 0.125  # fake time moves in exact binary steps: one request per probe per step
+RATE = 8  # = 1 / STEP_S, the rate the game day asks of the probes
+OUTAGE_S = 1.5  # how long clients see failures after an injection, before the lab fails over
+
+GAMEDAY = f"""
+title: fake game day
+defaults: {{duration_s: 4, baseline_s: 2, http_rate: {RATE}, write_rate: {RATE}, probes: [http, postgres]}}
+scenarios:
+  - name: app1-kill
+    description: kills one app replica
+    fault: kill
+    target: service:app1
+    budget: {{max_failover_s: 3, max_failed_requests: 20, max_lost_writes: {{postgres: 0}}}}
+  - name: app2-kill
+    description: kills another
+    fault: kill
+    target: service:app2
+    budget: {{max_failover_s: 3}}
+"""
+
+
+class FakeFault:
+    def __init__(self, world: "World", name: str, service: str) -> None:
+        self.world, self.name, self.service = world, name, service
+
+    def describe(self) -> str:
+        return f"kill {self.service}"
+
+    def check_available(self) -> None:
+        pass
+
+    def inject(self) -> None:
+        self.world.injected.append(self.service)
+        if self.name != "none":
+            self.world.broken_until = self.world.now + OUTAGE_S
+
+    def revert(self) -> None:
+        self.world.reverted.append(self.service)
+        self.world.on_revert()
+
+
+class FakeProbe:
+    """One request per step while started: refused during the outage, else answered at once."""
+
+    def __init__(self, world: "World", name: str, clock, rate: float) -> None:
+        self.world, self.name, self.clock = world, name, clock
+        self.timeline = ProbeTimeline(name, rate=rate)
+        self.stop_requested_at: float | None = None
+
+    def start(self) -> None:
+        self.world.running.append(self)
+
+    def tick(self) -> None:
+        seq = len(self.timeline.requests) + 1
+        outcome = "ok" if self.world.now >= self.world.broken_until else "refused"
+        self.timeline.requests.append(Request(self.name, self.clock(), 0.0625, outcome, seq=seq if self.name != "http" else None))
+
+    def stop(self) -> None:
+        self.stop_requested_at = self.clock()
+        self.world.running.remove(self)
+        self.world.stopped.append(self.name)
+        self.world.on_probe_stop()
+        self.world.now += self.world.drain_s  # in-flight requests take this long to come back
+
+    def verify(self) -> WriteCheck | None:
+        if self.name == "http":
+            return None
+        seqs = frozenset(r.seq for r in self.timeline.requests)
+        acked = frozenset(r.seq for r in self.timeline.requests if r.ok)
+        return WriteCheck(self.name, attempted=seqs, acknowledged=acked, present=acked)
+
+
+class World:
+    """The fake lab and its clock. Hooks let a test make a revert raise or a signal arrive."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.broken_until = 0.0
+        self.drain_s = 0.0
+        self.running: list[FakeProbe] = []
+        self.probes: list[FakeProbe] = []
+        self.injected: list[str] = []
+        self.reverted: list[str] = []
+        self.stopped: list[str] = []
+        self.steady_waits = 0
+        self.roles = [{"pg_leader": "pg1"}]
+        self.on_revert = lambda: None
+        self.on_probe_stop = lambda: None
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        for _ in range(round(seconds / STEP_S)):
+            self.now += STEP_S
+            for probe in self.running:
+                probe.tick()
+
+    def wait_for_steady_state(self, timeout_s: float, *, on_look) -> float:
+        self.steady_waits += 1
+        on_look(SimpleNamespace(problems=("app1: not running",)))
+        self.wait(1.0)
+        on_look(SimpleNamespace(problems=()))
+        return 1.0
+
+    def make_probe(self, name, clock, rate, run_id) -> FakeProbe:
+        probe = FakeProbe(self, name, clock, rate)
+        self.probes.append(probe)
+        return probe
+
+    def roles_now(self) -> dict:
+        return self.roles.pop(0) if len(self.roles) > 1 else self.roles[0]
+
+    def env(self) -> Environment:
+        return Environment(
+            wait_for_steady_state=self.wait_for_steady_state,
+            resolve_target=lambda lab, kind, name: name,
+            make_fault=lambda name, lab, service, params: FakeFault(self, name, service),
+            make_probe=self.make_probe,
+            role_holder=lambda lab, role: None,
+            roles_now=self.roles_now,
+            clock=self.clock,
+            wait=self.wait,
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def game_day(world: World, text: str = GAMEDAY) -> GameDayRunner:
+    return GameDayRunner(parse_gameday(text), lab=world, env=world.env())
+
+
+def test_a_whole_scenario_runs_and_is_judged_on_what_the_probes_recorded(world):
+    gd = game_day(world)
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+
+    assert (result.verdict, result.reasons) == ("pass", [])
+    assert (result.service, result.fault_description) == ("app1", "kill app1")
+    assert world.injected == ["app1"] and world.reverted == ["app1", "app1"]  # the revert, then the safety net
+    assert world.running == [] and sorted(world.stopped) == ["http", "postgres"]
+    # Steady 1 s, probes start, 2 s baseline, inject, 4 s fault, revert, 1 s back to steady, 2 s tail.
+    assert (result.window.injected_at, result.window.reverted_at) == (3.0, 7.0)
+    assert (result.steady_before_s, result.back_to_steady_s) == (1.0, 1.0)
+    assert result.recovery_blockers == {"app1: not running": 0.0}
+    assert result.measures.run_end == 10.0
+    # The measures are the fake probes' records: 11 refused requests in the 1.5 s outage.
+    assert [t.probe for t in result.timelines] == ["http", "postgres"]
+    assert result.measures.requests_total == len([r for r in world.probes[0].timeline.requests if r.t_send >= 3.0])
+    assert result.measures.requests_failed == OUTAGE_S / STEP_S - 1
+    assert 1.4 < result.measures.failover_s < 1.7
+    assert result.measures.probes["postgres"].writes.lost == 0
+
+
+def test_a_control_scenario_fails_when_a_role_moves_while_nothing_was_injected(world):
+    gd = game_day(world, """
+title: control
+defaults: {baseline_s: 1, duration_s: 2, http_rate: 8, probes: [http]}
+scenarios:
+  - {name: idle, description: nothing, fault: none, budget: {max_failover_s: 1}}
+""")
+    world.roles = [{"pg_leader": "pg1"}, {"pg_leader": "pg2"}]
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert result.verdict == "fail"
+    assert result.reasons == ["false failover: pg_leader moved pg1 → pg2 while nothing was injected"]
+
+
+@pytest.mark.parametrize("error", [FaultError("could not unpause app1: paused for good"), RuntimeError("boom")])
+def test_a_revert_that_raises_fails_the_scenario_and_stops_the_game_day(world, error):
+    def fail():
+        raise error
+
+    world.on_revert = fail
+    gd = game_day(world)
+    results = gd.run(list(gd.gameday.scenarios))
+
+    assert len(results) == 1 and world.injected == ["app1"]  # app2 never touched: the lab may be broken
+    (result,) = results
+    assert result.verdict == "fail"
+    assert result.reasons[0] == f"reverting the fault failed: {result.revert_error}; run `make heal` to undo it"
+    assert "paused for good" in result.revert_error or "boom" in result.revert_error
+    assert world.running == [] and sorted(world.stopped) == ["http", "postgres"]  # the probes stopped anyway
+    assert world.steady_waits == 1 and result.back_to_steady_s is None  # no waiting for a recovery that cannot come
+    assert gd.revert_failed == f"app1-kill (kill app1): {result.revert_error}"
+
+    doc = journal.build(run_id=gd.run_id, title="t", file="f", started=datetime.now(timezone.utc),
+                        status="stopped", knobs={}, results=results, revert_error=gd.revert_failed)
+    assert doc["revert_failed"] is True and doc["revert_error"] == gd.revert_failed
+    assert doc["scenarios"][0]["revert_error"] == result.revert_error
+
+
+@pytest.mark.parametrize("when, signum", [("revert", signal.SIGINT), ("probe stop", signal.SIGTERM)])
+def test_a_signal_during_the_clean_up_is_held_back_then_stops_the_game_day(world, when, signum):
+    sent = []
+
+    def hook():
+        if not sent:  # once, in the first scenario
+            sent.append(signum)
+            signal.raise_signal(signum)
+
+    if when == "revert":
+        world.on_revert = hook
+    else:
+        world.on_probe_stop = hook
+    gd = game_day(world)
+
+    with pytest.raises(KeyboardInterrupt):
+        gd.run(list(gd.gameday.scenarios))
+
+    assert world.injected == ["app1"]  # the next scenario's fault never started
+    assert world.running == [] and sorted(world.stopped) == ["http", "postgres"]  # the clean-up still finished
+    assert world.reverted == ["app1", "app1"] and sent == [signum]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_run_ends_when_the_probes_are_told_to_stop_not_once_they_drained(world):
+    world.drain_s = 5.0  # each probe's in-flight requests take 5 s to come back
+    gd = game_day(world)
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    stop_requested = [p.stop_requested_at for p in world.probes]
+    assert stop_requested == [10.0, 15.0]  # the second probe's stop came after the first drained
+    assert result.measures.run_end == 10.0
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def run_cli(world: World, tmp_path, monkeypatch):
+    from halab.chaos import knobs, lab, report
+
+    (tmp_path / "gd.yaml").write_text(GAMEDAY)
+    monkeypatch.setattr(lab.Lab, "connect", lambda: world)
+    monkeypatch.setattr(knobs, "collect_knobs", lambda lab: {})
+    monkeypatch.setattr(report, "print_report", lambda journal: None)
+    monkeypatch.setattr(runner, "GameDayRunner", lambda gameday, lab: GameDayRunner(gameday, lab, env=world.env()))
+    result = CliRunner(mix_stderr=False).invoke(cli.chaos, ["run", "--file", str(tmp_path / "gd.yaml"), "--reports", str(tmp_path)])
+    return result, journal.read(tmp_path / "latest" / "journal.json")
+
+
+def test_chaos_run_says_a_revert_failed_names_make_heal_and_exits_4(world, tmp_path, monkeypatch):
+    def fail():
+        raise FaultError("could not unpause app1: paused for good")
+
+    world.on_revert = fail
+    result, doc = run_cli(world, tmp_path, monkeypatch)
+
+    assert result.exit_code == cli.EXIT_REVERT_FAILED == 4
+    assert "reverting a fault failed: app1-kill (kill app1): could not unpause app1: paused for good" in result.stderr
+    assert "make heal" in result.stderr and "every injected fault was reverted" not in result.stderr
+    assert (doc["status"], doc["revert_failed"], [s["name"] for s in doc["scenarios"]]) == ("stopped", True, ["app1-kill"])
+
+
+def test_chaos_run_exits_0_when_every_scenario_passed(world, tmp_path, monkeypatch):
+    result, doc = run_cli(world, tmp_path, monkeypatch)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert (doc["status"], doc["revert_failed"], doc["summary"]["pass"]) == ("completed", False, 2)
+
+
+@pytest.mark.parametrize("status, failed, revert_failed, code", [
+    ("completed", 0, None, 0),
+    ("completed", 2, None, cli.EXIT_FAILED),
+    ("crashed", 0, None, cli.EXIT_CRASHED),
+    ("aborted", 0, None, cli.EXIT_ABORTED),
+    ("stopped", 1, "s (kill x): gone", cli.EXIT_REVERT_FAILED),
+    ("aborted", 0, "s (kill x): gone", cli.EXIT_REVERT_FAILED),  # interrupted, but the lab may be broken
+])
+def test_the_exit_code_says_how_the_game_day_ended(status, failed, revert_failed, code):
+    message, exit_code = cli.run_outcome(status, failed, revert_failed=revert_failed, error=RuntimeError("bug"))
+    assert exit_code == code
+    if revert_failed:
+        assert "make heal" in message and "was reverted" not in message
