@@ -29,8 +29,8 @@ status: ## Who holds each role right now (JSON=1 for JSON)
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint
 
-chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another game day)
-	@SCENARIO=$(SCENARIO) FILE=$(FILE) bin/lab chaos
+chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check)
+	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) bin/lab chaos
 
 chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
 	@FILE=$(FILE) bin/lab validate

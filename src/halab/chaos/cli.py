@@ -101,7 +101,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
         status = "stopped"
     journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
                                 started=started, status=status, knobs=knobs, results=runner.progress.results,
-                                revert_error=runner.revert_failed)
+                                revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
     path = journal_mod.write(journal, reports)
     print_report(journal)
     click.echo(f"journal: {path}")
@@ -147,6 +147,40 @@ def median(journal_files: tuple[Path, ...]) -> None:
 
     console = Console() if Console().is_terminal else Console(width=170)
     console.print(medians_table([read(p) for p in journal_files]))
+
+
+@chaos.command()
+@click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("witness_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def crosscheck(journal_file: Path, witness_log: Path) -> None:
+    """Set each scenario's failover beside what the witness's outside clients saw (curl, psql,
+    redis-cli, kcat in shell loops; `make chaos WITNESS=1`). Exits 1 when any pair differs by
+    more than 0.5 s and 15 %."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
+    from halab.chaos.journal import read
+
+    journal = read(journal_file)
+    if not (journal.get("clock") or {}).get("t0_unix"):
+        raise click.ClickException(f"{journal_file} has no wall-clock start (clock.t0_unix): it was written before "
+                                   "cross-checks existed; run the game day again")
+    rows = compare(journal, parse_witness(witness_log.read_text(errors="replace")))
+    if not rows:
+        raise click.ClickException(f"{witness_log} has no attempt during any fault window of {journal_file}")
+    table = Table(title=f"failover: journal vs. outside clients ({journal['run_id']})", title_justify="left")
+    for column in ("scenario", "probe", "journal s", "witness s", "attempts", "agree"):
+        table.add_column(column, justify="right" if column.endswith(("s", "attempts")) else "left")
+    seconds = lambda v: "never recovered" if v is None else f"{v:.2f}"  # noqa: E731
+    for row in rows:
+        table.add_row(row.scenario, row.probe, seconds(row.journal_s), seconds(row.witness_s), str(row.witness_attempts),
+                      "[green]yes[/]" if row.agree else "[red]NO[/]")
+    console = Console() if Console().is_terminal else Console(width=120)
+    console.print(table)
+    disagree = [r for r in rows if not r.agree]
+    click.echo(f"{len(rows) - len(disagree)} of {len(rows)} agree within {TOLERANCE_S:g} s or {TOLERANCE_FRACTION:.0%}")
+    sys.exit(1 if disagree else 0)
 
 
 @click.command()

@@ -80,6 +80,8 @@ def scenario_json(r: ScenarioResult) -> dict:
         # The failover the budget judges (of the probes it names); the worst probe's beside it.
         "failover_s": _round(measure.judged_failover(m, r.scenario.budget.failover_of or ())) if m else None,
         "failover_worst_s": _round(m.failover_s) if m else None,
+        # Send side: when requests sent anew were all served in time again (same probes).
+        "new_requests_ok_s": _new_requests_ok(m, r.scenario.budget.failover_of or ()) if m else None,
         "longest_stall_s": _longest_stall(m),
         "requests_total": m.requests_total if m else 0,
         "requests_failed": m.requests_failed if m else 0,
@@ -92,11 +94,18 @@ def scenario_json(r: ScenarioResult) -> dict:
         "window": asdict(r.window) if r.window else None,
         "measures": m.to_json() if m else None,
         "records": {
-            t.probe: [[round(q.t_send, 4), round(q.latency, 4), q.outcome, q.status, q.seq, q.replica, q.lb, q.detail]
+            t.probe: [[round(q.t_send, 4), round(q.latency, 4), q.outcome, q.status, q.seq, q.replica, q.lb, q.detail,
+                       round(q.queued_s, 4)]
                       for q in sorted(t.requests, key=lambda q: q.t_send)]
             for t in r.timelines
         },
+        "probe_rates": {t.probe: t.rate for t in r.timelines},
     }
+
+
+def _new_requests_ok(m, failover_of) -> float | None:
+    values = [p.new_requests_ok_s for name, p in m.probes.items() if not failover_of or name in failover_of]
+    return None if not values or any(v is None for v in values) else _round(max(values))
 
 
 def _longest_stall(m) -> float | None:
@@ -104,11 +113,13 @@ def _longest_stall(m) -> float | None:
     return round(max(stalls), 3) if stalls else None
 
 
-RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail"]
+# t_send is when the request was due on the probe's schedule; latency runs from then; queued_s is
+# how long after that it really went out.
+RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail", "queued_s"]
 
 
 def build(*, run_id: str, title: str, file: str, started: datetime, status: str, knobs: dict,
-          results: list[ScenarioResult], revert_error: str | None = None) -> dict:
+          results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None) -> dict:
     """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
     interrupted and so has no entry of its own."""
     scenarios = [scenario_json(r) for r in results]
@@ -122,6 +133,8 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
         "revert_failed": revert_error is not None,  # if so, the lab may be left broken: make heal
         "revert_error": revert_error,
         "machine": machine(),
+        # Every run-relative time in this journal counts from t0; this is t0 on the wall clock.
+        "clock": {"t0_unix": t0_unix},
         "knobs": knobs,
         "record_fields": RECORD_FIELDS,
         "summary": {v: sum(1 for s in scenarios if s["verdict"] == v) for v in ("pass", "fail", "skipped")},

@@ -30,6 +30,13 @@ def _lost(check: dict | None) -> str:
     return "-" if check is None else ("inconclusive" if check["lost"] is None else str(check["lost"]))
 
 
+def _new_requests(s: dict) -> str:
+    # Journals from before the send-side figure existed have no key: show nothing, not "never".
+    if "new_requests_ok_s" not in s or not _measured(s):
+        return "-"
+    return "never" if s["new_requests_ok_s"] is None else _s(s["new_requests_ok_s"])
+
+
 def _budget(b: dict) -> str:
     parts = []
     if b.get("max_failover_s") is not None:
@@ -45,7 +52,8 @@ def _budget(b: dict) -> str:
 
 def results_table(journal: dict) -> Table:
     table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
-    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("stall s", "right"),
+    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("new req s", "right"),
+                         ("stall s", "right"),
                          ("failed req", "right"),
                          ("lost pg/rd/kf/http", "center"), ("return", "right"), ("steady s", "right"),
                          ("budget", "left"), ("verdict", "left")):
@@ -57,7 +65,7 @@ def results_table(journal: dict) -> Table:
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
             s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
-            "never recovered" if _never_recovered(s) else _s(s["failover_s"]),
+            "never recovered" if _never_recovered(s) else _s(s["failover_s"]), _new_requests(s),
             _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
             f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
@@ -105,6 +113,14 @@ def _median_failover(runs: list[dict]) -> str:
     return _s(median([r["failover_s"] for r in measured]))
 
 
+def _median_new_requests(runs: list[dict]) -> str:
+    measured = [r for r in runs if _measured(r) and "new_requests_ok_s" in r]
+    never = sum(1 for r in measured if r["new_requests_ok_s"] is None)
+    if never:
+        return f"never ({never} of {len(measured)})"
+    return _s(median([r["new_requests_ok_s"] for r in measured]))
+
+
 def _max_lost(runs: list[dict], store: str) -> str:
     """The most writes any run lost; a run whose read-back failed could have lost more."""
     checks = [r["writes"][store] for r in runs if r["writes"].get(store) is not None]
@@ -119,7 +135,8 @@ def _max_lost(runs: list[dict], store: str) -> str:
 def medians_table(journals: list[dict]) -> Table:
     """Per scenario, the median over several runs: one run's numbers are one sample."""
     table = Table(title=f"median of {len(journals)} runs ({', '.join(j['run_id'] for j in journals)})", title_justify="left")
-    for col, justify in (("scenario", "left"), ("failover s", "right"), ("stall s", "right"), ("failed req", "right"),
+    for col, justify in (("scenario", "left"), ("failover s", "right"), ("new req s", "right"), ("stall s", "right"),
+                         ("failed req", "right"),
                          ("lost pg/rd/kf/http (max)", "center"), ("steady s", "right"), ("verdicts", "left")):
         table.add_column(col, justify=justify)
     names = [s["name"] for s in journals[0]["scenarios"]]
@@ -128,7 +145,7 @@ def medians_table(journals: list[dict]) -> Table:
         runs = [r for r in runs if r is not None]
         lost = "/".join(_max_lost(runs, st) for st in STORES)
         table.add_row(
-            name, _median_failover(runs), _s(median([r.get("longest_stall_s") for r in runs])),
+            name, _median_failover(runs), _median_new_requests(runs), _s(median([r.get("longest_stall_s") for r in runs])),
             f"{median([r['requests_failed'] for r in runs]):.0f}",
             lost, _s(median([r["back_to_steady_s"] for r in runs])), " ".join(r["verdict"] for r in runs),
         )

@@ -149,6 +149,9 @@ class GameDayRunner:
         self.env = env or Environment()
         self.run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:4]
         self.t0 = self.env.clock()
+        # The same instant on the wall clock, so that outside clients' timestamps (the witness)
+        # can be laid over the run-relative times of the journal.
+        self.t0_unix = time.time()
         self.progress = progress or Progress(gameday.title, len(gameday.scenarios))
         # "<scenario> (<fault>): <error>" once a revert failed: the lab may be left broken.
         self.revert_failed: str | None = None

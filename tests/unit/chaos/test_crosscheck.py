@@ -76,3 +76,32 @@ def test_compare_lays_each_fault_window_over_the_witness_lines():
 
 def test_an_answer_slower_than_a_second_is_bad_to_a_person_watching():
     assert not Attempt("psql", 0.0, 1.2, True).good and Attempt("psql", 0.0, 0.9, True).good
+
+
+def test_the_command_prints_each_pair_and_fails_on_a_disagreement(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from halab.chaos.cli import chaos
+
+    journal = {"run_id": "r1", "clock": {"t0_unix": T0}, "scenarios": [
+        {"name": "pg-leader-kill", "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
+            "postgres": {"failover_s": 6.4}}}}]}
+    (tmp_path / "journal.json").write_text(json.dumps(journal))
+    psql = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 16.3 else (True, 0.03))
+    (tmp_path / "witness.log").write_text("\n".join(psql))
+    args = ["crosscheck", str(tmp_path / "journal.json"), str(tmp_path / "witness.log")]
+    agreed = CliRunner().invoke(chaos, args)
+    assert agreed.exit_code == 0, agreed.output
+    assert "pg-leader-kill" in agreed.output and "1 of 1 agree within 0.5 s or 15%" in agreed.output
+
+    journal["scenarios"][0]["measures"]["probes"]["postgres"]["failover_s"] = 4.0
+    (tmp_path / "journal.json").write_text(json.dumps(journal))
+    disagreed = CliRunner().invoke(chaos, args)
+    assert disagreed.exit_code == 1 and "0 of 1 agree" in disagreed.output
+
+    del journal["clock"]
+    (tmp_path / "journal.json").write_text(json.dumps(journal))
+    old = CliRunner().invoke(chaos, args)
+    assert old.exit_code == 1 and "no wall-clock start" in old.output and "Traceback" not in old.output

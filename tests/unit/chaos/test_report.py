@@ -81,9 +81,9 @@ def test_a_skipped_run_is_no_sample() -> None:
 
 
 def test_an_inconclusive_read_back_is_never_zero_lost() -> None:
-    assert medians(RECOVERED_IN_2_S, POSTGRES_READ_BACK_FAILED)[4] == "inconclusive/-/-/0"
-    assert medians(POSTGRES_LOST_3, POSTGRES_READ_BACK_FAILED)[4] == "≥3, inconclusive/-/-/0"
-    assert medians(RECOVERED_IN_2_S, POSTGRES_LOST_3)[4] == "3/-/-/0"
+    assert medians(RECOVERED_IN_2_S, POSTGRES_READ_BACK_FAILED)[5] == "inconclusive/-/-/0"
+    assert medians(POSTGRES_LOST_3, POSTGRES_READ_BACK_FAILED)[5] == "≥3, inconclusive/-/-/0"
+    assert medians(RECOVERED_IN_2_S, POSTGRES_LOST_3)[5] == "3/-/-/0"
 
 
 # --- one run -----------------------------------------------------------------------------------------
@@ -95,5 +95,12 @@ def test_report_shows_never_recovered(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_report_shows_an_inconclusive_read_back(capsys: pytest.CaptureFixture[str]) -> None:
-    assert report_row(POSTGRES_READ_BACK_FAILED, capsys)[5] == "inconclusive/-/-/0"
-    assert report_row(POSTGRES_LOST_3, capsys)[5] == "3/-/-/0"
+    assert report_row(POSTGRES_READ_BACK_FAILED, capsys)[6] == "inconclusive/-/-/0"
+    assert report_row(POSTGRES_LOST_3, capsys)[6] == "3/-/-/0"
+
+
+def test_the_send_side_figure_shows_never_and_is_blank_for_old_journals(capsys):
+    assert report_row({**RECOVERED_IN_2_S, "new_requests_ok_s": 1.0}, capsys)[3] == "1.0"
+    assert report_row({**NEVER_RECOVERED, "new_requests_ok_s": None}, capsys)[3] == "never"
+    assert report_row(RECOVERED_IN_2_S, capsys)[3] == "-"  # a journal from before the figure existed
+    assert medians({**RECOVERED_IN_2_S, "new_requests_ok_s": 1.0}, {**RECOVERED_IN_4_S, "new_requests_ok_s": None})[2] == "never (1 of 2)"
