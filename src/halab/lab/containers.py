@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import docker
@@ -21,7 +22,11 @@ class ContainerState:
     health: str | None  # healthy, unhealthy, starting, or None without a health check
 
 
+@functools.cache
 def client() -> docker.DockerClient:
+    """The process's one Docker client, made on first use and reused: `status.collect()` runs on
+    every poll of a steady-state wait, and a client per poll is a new session and connection pool
+    each time. A failed attempt is not cached. Tests reset it with `client.cache_clear()`."""
     try:
         c = docker.from_env(timeout=10)
         c.ping()
