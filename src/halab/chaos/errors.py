@@ -10,27 +10,17 @@
                             while recovering after one)
 
 The tree stays shallow on purpose: callers catch LabError, or one of its direct children when they
-can do something different about it.
+can do something different about it. LabError and SteadyStateTimeout are defined in
+`halab.lab.errors` (waiting for steady state is the lab's concern, `make up` does it too) and are
+the same classes here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import ClassVar
 
-STATUS_HINT = "run `make status` to see it; `make heal` undoes faults left behind"
-
-
-class LabError(Exception):
-    """Base of every error the controller reports as a sentence. `hint`, when given, is printed on
-    its own line after the message: what to do next."""
-
-    exit_code: ClassVar[int] = 1
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(f"{message}\n{hint}" if hint else message)
+from halab.lab.errors import LabError, SteadyStateTimeout
 
 
 class ConfigError(LabError):
@@ -54,22 +44,6 @@ class ProbeError(LabError):
     """A probe could not start, or could not read back what it wrote, so nothing can be concluded."""
 
 
-class SteadyStateTimeout(LabError):
-    """The lab did not reach steady state within `timeout_s`: says what was waited for, what was
-    still wrong when time ran out, and how to look and clean up."""
-
-    def __init__(self, waited_for: str, still_wrong: str | Sequence[str], timeout_s: float) -> None:
-        self.waited_for = waited_for
-        self.still_wrong: list[str] = [still_wrong] if isinstance(still_wrong, str) else list(still_wrong)
-        self.timeout_s = timeout_s
-        wrong = "\n".join(f"  {item}" for item in self.still_wrong) or "  (nothing reported)"
-        super().__init__(
-            f"the lab did not reach steady state within {timeout_s:g} s: waited for {waited_for}\n"
-            f"still wrong:\n{wrong}",
-            hint=STATUS_HINT,
-        )
-
-
 def _report(problems: list[str], heading: str | None) -> str:
     if not problems:
         return heading or "invalid configuration"
@@ -79,3 +53,6 @@ def _report(problems: list[str], heading: str | None) -> str:
         heading = f"{len(problems)} problems"
     body = "\n".join("  " + problem.replace("\n", "\n  ") for problem in problems)
     return f"{heading}:\n{body}"
+
+
+__all__ = ["ConfigError", "FaultError", "LabError", "ProbeError", "SteadyStateTimeout"]

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import docker
 
-from halab.chaos import measure, steady, targets
+from halab.chaos import measure, targets
 from halab.chaos.errors import FaultError, LabError, SteadyStateTimeout
 from halab.chaos.faults import FAULTS, Fault, FaultUnavailable
 from halab.chaos.gameday import GameDay, Scenario
@@ -30,6 +30,7 @@ from halab.chaos.probes import PROBES, Probe
 from halab.chaos.progress import Progress, ScenarioResult
 from halab.chaos.records import FaultWindow, RoleChange
 from halab.lab import status as lab_status
+from halab.lab import steady
 
 # After the lab is steady again, probes keep running this long, so a recovery that happened just
 # before has a full stable second to be seen in.

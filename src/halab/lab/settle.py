@@ -10,9 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from halab.chaos import steady
-from halab.chaos.errors import SteadyStateTimeout
-from halab.lab import containers, topology
+from halab.lab import containers, steady, topology
+from halab.lab.errors import SteadyStateTimeout
 from halab.lab.status import LabStatus, Problem
 
 LOG_LINES = 15

@@ -25,8 +25,8 @@ NO_SYNC = roles.PatroniView(
 def looks(monkeypatch, *statuses):
     """The waiter sees these lab states in turn (the last one repeats)."""
     sequence = list(statuses)
-    monkeypatch.setattr("halab.chaos.steady.collect", lambda: sequence.pop(0) if len(sequence) > 1 else sequence[0])
-    monkeypatch.setattr("halab.chaos.steady.POLL_INTERVAL_S", 0)
+    monkeypatch.setattr("halab.lab.steady.collect", lambda: sequence.pop(0) if len(sequence) > 1 else sequence[0])
+    monkeypatch.setattr("halab.lab.steady.POLL_INTERVAL_S", 0)
 
 
 def test_the_missing_sync_standby_names_the_postgres_members():

@@ -1,13 +1,13 @@
 """Steady state: every service up and healthy, every role held exactly once, replicas caught up,
-Sentinels in agreement, every Kafka partition fully in sync. Scenarios start from it and are
-timed back to it."""
+Sentinels in agreement, every Kafka partition fully in sync (`status.find_problems` is the one
+definition). `make up` waits for it, game-day scenarios start from it and are timed back to it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from halab.chaos.errors import SteadyStateTimeout
+from halab.lab.errors import SteadyStateTimeout
 from halab.lab.status import LabStatus, collect
 
 # Between two looks at the lab; one look itself takes ~1-2 s (it asks every system).
