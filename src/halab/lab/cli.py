@@ -1,4 +1,5 @@
-"""The `halab` command line: operator tools that run inside the lab network."""
+"""The lab's commands (`halab status`, `settle`, `footprint`): operator tools that run inside the
+lab network. `halab.cli` assembles them with the chaos controller's into the `halab` command."""
 
 from __future__ import annotations
 
@@ -7,16 +8,10 @@ import sys
 
 import click
 
-from halab.chaos.cli import chaos, heal
 from halab.lab import containers
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
-
-
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys: vip_holder, pg_leader, ...).")
 def status(as_json: bool) -> None:
     """Every service's state, health and current role. Exits 1 when the lab is not healthy."""
@@ -35,7 +30,7 @@ def status(as_json: bool) -> None:
     sys.exit(0 if st.healthy else 1)
 
 
-@main.command()
+@click.command()
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=180, show_default=True,
               help="Seconds to wait for steady state.")
 @click.option("--healthy-after", type=click.FloatRange(min=0), default=None,
@@ -66,7 +61,7 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
     click.echo(f"lab ready: {healthy}{took}{total}")
 
 
-@main.command()
+@click.command()
 def footprint() -> None:
     """Resident memory per container and in total, against the lab's 3 GiB budget."""
     from rich.console import Console
@@ -90,6 +85,3 @@ def footprint() -> None:
     click.echo(f"{total / 2**30:.2f} GiB resident for {len(uses)} containers: {verdict} the 3 GiB budget")
     sys.exit(0 if total <= BUDGET_BYTES else 1)
 
-
-main.add_command(chaos)
-main.add_command(heal)

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from halab.lab import cli, settle
-from halab.lab import roles
+from halab import cli
+from halab.lab import roles, settle
 from halab.lab.status import Problem
 
 from .test_status import lab
