@@ -5,7 +5,6 @@
     +-- ConfigError         a game-day file or a command-line option is invalid; .problems lists
     |                       every problem found (all at once, each with its path), nothing was run
     +-- FaultError          a fault could not be injected or reverted
-    +-- ProbeError          a probe could not start, or could not read back what it wrote
     +-- SteadyStateTimeout  the lab did not reach steady state in time (before a scenario, or
                             while recovering after one)
 
@@ -40,10 +39,6 @@ class FaultError(LabError):
     """A fault could not be injected or reverted (the container is gone, `tc` failed, ...)."""
 
 
-class ProbeError(LabError):
-    """A probe could not start, or could not read back what it wrote, so nothing can be concluded."""
-
-
 def _report(problems: list[str], heading: str | None) -> str:
     if not problems:
         return heading or "invalid configuration"
@@ -55,4 +50,4 @@ def _report(problems: list[str], heading: str | None) -> str:
     return f"{heading}:\n{body}"
 
 
-__all__ = ["ConfigError", "FaultError", "LabError", "ProbeError", "SteadyStateTimeout"]
+__all__ = ["ConfigError", "FaultError", "LabError", "SteadyStateTimeout"]

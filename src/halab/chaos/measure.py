@@ -117,10 +117,6 @@ class WriteSummary:
     unexpected_seqs: tuple[int, ...]
     read_error: str | None = None
 
-    @property
-    def conclusive(self) -> bool:
-        return self.read_error is None
-
     def to_json(self) -> dict[str, Any]:
         return {
             "store": self.store,

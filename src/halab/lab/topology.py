@@ -8,7 +8,6 @@ tests/unit/lab/test_topology.py checks that they agree.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 PROJECT = os.environ.get("HALAB_COMPOSE_PROJECT", "halab")
 VIP = "10.77.0.10"
@@ -31,11 +30,7 @@ KAFKA_CONTROLLER_PORT = 9093
 KAFKA_TOPIC = "order-created"
 KAFKA_PROBE_TOPIC = "halab-probe"
 ETCD_PORT = 2379
-HTTP_PORT = 80
 PG_PRIMARY_PORT = 5432
-PG_REPLICA_PORT = 5433
-HAPROXY_STATS_PORT = 8404
-HAPROXY_RUNTIME_PORT = 9999
 
 # Long-running members in the order the status table lists them.
 SERVICE_GROUPS: dict[str, dict[str, str]] = {
@@ -49,15 +44,6 @@ SERVICE_GROUPS: dict[str, dict[str, str]] = {
 }
 ALL_SERVICES: dict[str, str] = {name: ip for group in SERVICE_GROUPS.values() for name, ip in group.items()}
 NAME_BY_IP: dict[str, str] = {ip: name for name, ip in ALL_SERVICES.items()}
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 def kafka_bootstrap() -> list[str]:
