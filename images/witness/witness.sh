@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Four client loops, one per store, each as a user would write it in a shell: one write, print
-# when it started and ended (wall clock, seconds since the epoch) and whether it succeeded, pause,
+# Client loops, a few per store, each as a user would write it in a shell: one write, print when
+# it started and ended (wall clock, seconds since the epoch) and whether it succeeded, pause,
 # again. One line per attempt on stdout:   <client> <start> <end> ok|fail <detail>
+# A single loop is blind while its attempt hangs and between attempts; LOOPS staggered loops per
+# client see an outage of a few hundred milliseconds too.
 # `halab chaos crosscheck` reads these lines beside a journal. Runs until stopped.
 set -u
 VIP=${VIP:-10.77.0.10}
 SENTINELS=${SENTINELS:-"10.77.0.41 10.77.0.42 10.77.0.43"}
 KAFKA=${KAFKA:-10.77.0.71:9092,10.77.0.72:9092,10.77.0.73:9092}
 PAUSE=${PAUSE:-0.1}   # between attempts of one loop
+LOOPS=${LOOPS:-3}     # loops per client (kcat, the heaviest to start, gets one less)
 RUN=${RUN:-$(date +%s)}
 
 # Plain defaults a careful user would pick, not the probes' tuning: a connect timeout of a
@@ -15,11 +18,11 @@ RUN=${RUN:-$(date +%s)}
 report() { printf '%s %s %s %s %s\n' "$1" "$2" "$EPOCHREALTIME" "$3" "${4//[$'\n ']/_}"; }
 
 http_loop() {
-  local seq=0 start code
+  local id=$1 seq=0 start code
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
     code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 4 \
-      -H "Idempotency-Key: witness-$RUN-$seq" -H 'Content-Type: application/json' \
+      -H "Idempotency-Key: witness-$RUN-$id-$seq" -H 'Content-Type: application/json' \
       -d '{"customer":"witness","item":"witness","quantity":1}' "http://$VIP/orders")
     [[ $code == 200 || $code == 201 ]] && report curl "$start" ok "$code" || report curl "$start" fail "http_$code"
     sleep "$PAUSE"
@@ -27,11 +30,13 @@ http_loop() {
 }
 
 psql_loop() {
-  local seq=0 start out
+  local id=$1 seq=0 start out
   local conn="host=$VIP port=5432 dbname=probes user=app password=app connect_timeout=2 options='-c statement_timeout=3000'"
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
-    if out=$(psql "$conn" -qtA -v ON_ERROR_STOP=1 -c "INSERT INTO witness_writes (run, seq) VALUES ('$RUN', $seq)" 2>&1); then
+    # psql has no client-side limit on a statement: a frozen primary would hold it forever.
+    if out=$(timeout 5 psql "$conn" -qtA -v ON_ERROR_STOP=1 \
+        -c "INSERT INTO witness_writes (run, seq) VALUES ('$RUN', $((id * 1000000 + seq)))" 2>&1); then
       report psql "$start" ok -
     else
       # The table is made on first use (and again if a test dropped the database).
@@ -44,7 +49,7 @@ psql_loop() {
 }
 
 redis_loop() {
-  local seq=0 start master out s
+  local id=$1 seq=0 start master out s
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME; master=""
     for s in $SENTINELS; do   # ask the Sentinels for the master, as any Sentinel client does
@@ -55,7 +60,7 @@ redis_loop() {
     if [[ -z $master ]]; then
       report redis-cli "$start" fail no_master
     else
-      out=$(timeout 2 redis-cli -h "$master" --raw SET "witness:$RUN:$seq" "$seq" EX 3600 2>&1)
+      out=$(timeout 2 redis-cli -h "$master" --raw SET "witness:$RUN:$id:$seq" "$seq" EX 3600 2>&1)
       [[ $out == OK ]] && report redis-cli "$start" ok "$master" || report redis-cli "$start" fail "${out:0:80}"
     fi
     sleep "$PAUSE"
@@ -63,7 +68,7 @@ redis_loop() {
 }
 
 kafka_loop() {
-  local seq=0 start out
+  local id=$1 seq=0 start out
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
     # acks=all, and give up after 4 s: kcat exits non-zero when the message was not delivered.
@@ -79,5 +84,9 @@ kafka_loop() {
 }
 
 trap 'kill 0; exit 0' TERM INT
-http_loop & psql_loop & redis_loop & kafka_loop &
+for id in $(seq "$LOOPS"); do
+  http_loop "$id" & psql_loop "$id" & redis_loop "$id" &
+  ((id < LOOPS || LOOPS == 1)) && kafka_loop "$id" &
+  sleep 0.03   # stagger the loops
+done
 wait

@@ -170,11 +170,11 @@ def crosscheck(journal_file: Path, witness_log: Path) -> None:
     if not rows:
         raise click.ClickException(f"{witness_log} has no attempt during any fault window of {journal_file}")
     table = Table(title=f"failover: journal vs. outside clients ({journal['run_id']})", title_justify="left")
-    for column in ("scenario", "probe", "journal s", "witness s", "attempts", "agree"):
+    for column in ("scenario", "failover of", "journal s", "witness s", "attempts", "agree"):
         table.add_column(column, justify="right" if column.endswith(("s", "attempts")) else "left")
     seconds = lambda v: "never recovered" if v is None else f"{v:.2f}"  # noqa: E731
     for row in rows:
-        table.add_row(row.scenario, row.probe, seconds(row.journal_s), seconds(row.witness_s), str(row.witness_attempts),
+        table.add_row(row.scenario, ",".join(row.probes), seconds(row.journal_s), seconds(row.witness_s), str(row.witness_attempts),
                       "[green]yes[/]" if row.agree else "[red]NO[/]")
     console = Console() if Console().is_terminal else Console(width=120)
     console.print(table)

@@ -54,7 +54,7 @@ def test_nothing_bad_is_zero_and_never_served_again_is_none():
     (None, 12.0, False),
 ])
 def test_agreement_is_half_a_second_or_fifteen_percent(journal_s, witness_s, agree):
-    row = Comparison("s", "postgres", journal_s, witness_s, 10)
+    row = Comparison("s", ("postgres",), journal_s, witness_s, 10)
     assert row.agree is agree
 
 
@@ -62,20 +62,41 @@ def test_compare_lays_each_fault_window_over_the_witness_lines():
     journal = {
         "clock": {"t0_unix": T0},
         "scenarios": [
-            {"name": "pg-leader-kill", "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
-                "postgres": {"failover_s": 6.4}, "http": {"failover_s": 8.0}}}},
+            {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]},
+             "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
+                 "postgres": {"failover_s": 6.4, "latency_bound_s": 1.0}, "http": {"failover_s": 8.0}}}},
             {"name": "never-injected", "measures": None},
         ],
     }
     psql = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 16.3 else (True, 0.03))
-    rows = compare(journal, parse_witness("\n".join(psql)))
-    assert [(r.scenario, r.probe) for r in rows] == [("pg-leader-kill", "postgres")]  # no curl lines: no http row
+    curl = loop("curl", T0, T0 + 30, lambda t: (True, 0.03))  # http is not what this budget judges
+    rows = compare(journal, parse_witness("\n".join(psql + curl)))
+    assert [(r.scenario, r.probes) for r in rows] == [("pg-leader-kill", ("postgres",))]
     assert rows[0].agree and rows[0].witness_attempts > 50
     assert rows[0].to_json()["agree"] is True
 
 
-def test_an_answer_slower_than_a_second_is_bad_to_a_person_watching():
-    assert not Attempt("psql", 0.0, 1.2, True).good and Attempt("psql", 0.0, 0.9, True).good
+def test_without_failover_of_the_worst_probe_is_compared_on_both_sides():
+    journal = {"clock": {"t0_unix": T0}, "scenarios": [
+        {"name": "redis-master-kill", "budget": {"failover_of": None},
+         "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
+             "redis": {"failover_s": 2.6, "latency_bound_s": 1.0}, "postgres": {"failover_s": 0.0, "latency_bound_s": 1.0}}}}]}
+    redis = loop("redis-cli", T0, T0 + 30, lambda t: (False, 0.05) if T0 + 10 <= t < T0 + 12.5 else (True, 0.05))
+    psql = loop("psql", T0, T0 + 30, lambda t: (True, 0.03))
+    (row,) = compare(journal, parse_witness("\n".join(redis + psql)))
+    assert row.probes == ("redis", "postgres") and row.journal_s == 2.6
+    assert row.witness_s == pytest.approx(2.55, abs=0.15) and row.agree
+
+
+def test_the_witness_judges_slowness_by_the_journals_bound():
+    # A 1.5 s answer is bad against a 1 s bound and fine against a 2 s one.
+    slow = [Attempt("kcat", T0 + 10.2, T0 + 11.7, True), Attempt("kcat", T0 + 11.8, T0 + 11.9, True)]
+    assert witness_failover(slow, T0 + 10, T0 + 20, slow_s=1.0) == pytest.approx(1.9)
+    assert witness_failover(slow, T0 + 10, T0 + 20, slow_s=2.0) == 0.0
+
+
+def test_an_answer_slower_than_a_second_is_bad_by_default():
+    assert not Attempt("psql", 0.0, 1.2, True).good() and Attempt("psql", 0.0, 0.9, True).good()
 
 
 def test_the_command_prints_each_pair_and_fails_on_a_disagreement(tmp_path):
@@ -86,7 +107,7 @@ def test_the_command_prints_each_pair_and_fails_on_a_disagreement(tmp_path):
     from halab.chaos.cli import chaos
 
     journal = {"run_id": "r1", "clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "pg-leader-kill", "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
+        {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]}, "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
             "postgres": {"failover_s": 6.4}}}}]}
     (tmp_path / "journal.json").write_text(json.dumps(journal))
     psql = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 16.3 else (True, 0.03))
