@@ -1,4 +1,5 @@
-"""Targets by current role, resolved at run time: "the Patroni leader" is whoever leads now.
+"""What a fault hits: a role, resolved at run time ("the Patroni leader" is whoever leads now), or
+one service by name.
 
 Each role has one resolver returning the service that holds it (or None), built on the same
 inspectors as `make status`. The runner also polls the resolver during a scenario to see the
@@ -9,10 +10,34 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import PlainSerializer, PlainValidator
 
 from halab.chaos.errors import FaultError
-from halab.lab import roles, status, topology
 from halab.chaos.lab import Lab
+from halab.chaos.schema import custom_error, describe, suggest, unknown
+from halab.lab import roles, status, topology
+
+SERVICE_PREFIX = "service:"
+
+# Roles name whoever holds them when the scenario runs (make status shows the holders).
+ROLE_GROUPS: dict[str, str] = {
+    "vip-holder": "edge",
+    "lb-backup": "edge",
+    "pg-leader": "postgres",
+    "pg-sync-standby": "postgres",
+    "pg-replica": "postgres",  # the asynchronous replica
+    "redis-master": "redis",
+    "redis-replica": "redis",
+    "kafka-partition-leader": "kafka",
+    "kafka-controller": "kafka",
+    "app": "app",  # any one app replica
+    "etcd": "etcd",  # any one etcd member
+    "etcd-leader": "etcd",
+    "sentinel": "sentinel",  # any one Sentinel
+}
 
 
 def _vip_holder(lab: Lab) -> str | None:
@@ -104,6 +129,59 @@ ROLE_RESOLVERS: dict[str, Callable[[Lab], str | None]] = {
 # Roles whose holder should change when the holder fails, and so are watched during a scenario.
 WATCHED_ROLES = {"vip-holder", "pg-leader", "pg-sync-standby", "redis-master", "kafka-partition-leader",
                  "kafka-controller", "etcd-leader"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a fault hits: a role (resolved to its holder when the scenario runs) or one service."""
+
+    kind: Literal["role", "service"]
+    name: str
+
+    @classmethod
+    def parse(cls, text: object) -> Target:
+        """`pg-leader` or `service:pg1`; raises ValueError with a sentence naming what exists."""
+        if isinstance(text, Target):
+            return text
+        if not isinstance(text, str):
+            raise ValueError(
+                f"must be a role ({', '.join(ROLE_GROUPS)}) or service:<name>, got {describe(text)}"
+            )
+        text = text.strip()
+        if text.startswith(SERVICE_PREFIX):
+            name = text[len(SERVICE_PREFIX):]
+            if name in topology.ALL_SERVICES:
+                return cls("service", name)
+            raise ValueError(unknown("service", name, tuple(topology.ALL_SERVICES), label="services"))
+        if text in ROLE_GROUPS:
+            return cls("role", text)
+        message = (
+            f"unknown target '{text}'; roles: {', '.join(ROLE_GROUPS)}; "
+            f"or one service as service:<name> (e.g. service:pg1)"
+        )
+        if text in topology.ALL_SERVICES:
+            return_hint = f"{SERVICE_PREFIX}{text}"
+        else:
+            return_hint = suggest(text, list(ROLE_GROUPS))
+        raise ValueError(f"{message}; did you mean '{return_hint}'?" if return_hint else message)
+
+    @property
+    def group(self) -> str:
+        """The service group it belongs to: edge, app, etcd, postgres, redis, sentinel, kafka."""
+        return ROLE_GROUPS[self.name] if self.kind == "role" else topology.group_of(self.name)
+
+    def __str__(self) -> str:
+        return self.name if self.kind == "role" else f"{SERVICE_PREFIX}{self.name}"
+
+
+def _target(value: Any) -> Target:
+    try:
+        return Target.parse(value)
+    except ValueError as exc:
+        raise custom_error("unknown_target", str(exc)) from None
+
+
+TargetField = Annotated[Target, PlainValidator(_target), PlainSerializer(str, return_type=str)]
 
 
 def resolve(lab: Lab, kind: str, name: str) -> str:

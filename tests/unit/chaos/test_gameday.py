@@ -413,7 +413,7 @@ def test_nesting_up_to_the_limit_is_read() -> None:
 
 def test_recursion_error_is_a_config_error_too(monkeypatch: pytest.MonkeyPatch) -> None:
     # The backstop behind the limit: without it the composer runs out of stack.
-    monkeypatch.setattr(gameday, "MAX_NESTING", 10**6)
+    monkeypatch.setattr(gameday.loading, "MAX_NESTING", 10**6)
     with pytest.raises(ConfigError) as error:
         parse_gameday("a: " + "[" * 5000, source="inline")
     assert str(error.value) == (
