@@ -56,7 +56,7 @@ def _make_probe(name: str, clock: Callable[[], float], rate: float, run_id: str)
 
 
 def _role_holder(lab: Lab, role: str) -> str | None:
-    return targets.ROLE_RESOLVERS[role](lab)
+    return targets.ROLES[role].holder(lab)
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ class GameDayRunner:
         return run
 
     def _role_watcher(self, sc: Scenario, service: str) -> RoleWatcher | None:
-        if not (sc.target and sc.target.kind == "role" and sc.target.name in targets.WATCHED_ROLES):
+        if not (sc.target and sc.target.kind == "role" and targets.ROLES[sc.target.name].hands_over):
             return None
         role = sc.target.name
         return RoleWatcher(lambda: self.env.role_holder(self.lab, role), role, service, self.clock)

@@ -1,8 +1,10 @@
 """What a fault hits: a role, resolved at run time ("the Patroni leader" is whoever leads now), or
 one service by name.
 
-Each role has one resolver returning the service that holds it (or None), built on the same
-inspectors as `make status`. The runner also polls the resolver during a scenario to see the
+`ROLES` is the one registry of roles: each is defined once, with its service group, the resolver
+that names its holder (built on the same inspectors as `make status`), and whether its holder
+hands it over when it fails. Game-day validation reads the names and groups, the runner resolves
+targets with it and, for roles that hand over, polls the resolver during a scenario to see the
 role move (old holder, new holder, when first seen).
 """
 
@@ -21,23 +23,6 @@ from halab.chaos.schema import custom_error, describe, suggest, unknown
 from halab.lab import roles, status, topology
 
 SERVICE_PREFIX = "service:"
-
-# Roles name whoever holds them when the scenario runs (make status shows the holders).
-ROLE_GROUPS: dict[str, str] = {
-    "vip-holder": "edge",
-    "lb-backup": "edge",
-    "pg-leader": "postgres",
-    "pg-sync-standby": "postgres",
-    "pg-replica": "postgres",  # the asynchronous replica
-    "redis-master": "redis",
-    "redis-replica": "redis",
-    "kafka-partition-leader": "kafka",
-    "kafka-controller": "kafka",
-    "app": "app",  # any one app replica
-    "etcd": "etcd",  # any one etcd member
-    "etcd-leader": "etcd",
-    "sentinel": "sentinel",  # any one Sentinel
-}
 
 
 def _vip_holder(lab: Lab) -> str | None:
@@ -110,25 +95,36 @@ def _any_running(group: dict[str, str]) -> Callable[[Lab], str | None]:
     return resolve
 
 
-ROLE_RESOLVERS: dict[str, Callable[[Lab], str | None]] = {
-    "vip-holder": _vip_holder,
-    "lb-backup": _lb_backup,
-    "pg-leader": _pg_role("leader"),
-    "pg-sync-standby": _pg_role("sync_standby"),
-    "pg-replica": _pg_role("replica"),
-    "redis-master": _redis_master,
-    "redis-replica": _redis_replica,
-    "kafka-partition-leader": _kafka_partition_leader,
-    "kafka-controller": kafka_controller,
-    "app": _any_running(topology.APPS),
-    "etcd": _etcd_follower,
-    "etcd-leader": _etcd_leader,
-    "sentinel": _any_running(topology.SENTINELS),
-}
+@dataclass(frozen=True)
+class Role:
+    """A role a fault can target: whoever holds it when the scenario runs (make status shows the
+    holders)."""
 
-# Roles whose holder should change when the holder fails, and so are watched during a scenario.
-WATCHED_ROLES = {"vip-holder", "pg-leader", "pg-sync-standby", "redis-master", "kafka-partition-leader",
-                 "kafka-controller", "etcd-leader"}
+    name: str
+    group: str  # the service group its holders belong to: edge, app, etcd, postgres, ...
+    holder: Callable[[Lab], str | None]  # the service holding it now; None when nobody does
+    # When its holder fails, another member takes the role over: a new holder is expected, and the
+    # runner watches for it. The others (lb-backup, replicas, any app, etcd or Sentinel member)
+    # fail without moving a role.
+    hands_over: bool = False
+
+
+# In the order messages list them.
+ROLES: dict[str, Role] = {role.name: role for role in (
+    Role("vip-holder", "edge", _vip_holder, hands_over=True),
+    Role("lb-backup", "edge", _lb_backup),
+    Role("pg-leader", "postgres", _pg_role("leader"), hands_over=True),
+    Role("pg-sync-standby", "postgres", _pg_role("sync_standby"), hands_over=True),
+    Role("pg-replica", "postgres", _pg_role("replica")),  # the asynchronous replica
+    Role("redis-master", "redis", _redis_master, hands_over=True),
+    Role("redis-replica", "redis", _redis_replica),
+    Role("kafka-partition-leader", "kafka", _kafka_partition_leader, hands_over=True),
+    Role("kafka-controller", "kafka", kafka_controller, hands_over=True),
+    Role("app", "app", _any_running(topology.APPS)),  # any one app replica
+    Role("etcd", "etcd", _etcd_follower),  # any one etcd member (a follower: no election)
+    Role("etcd-leader", "etcd", _etcd_leader, hands_over=True),
+    Role("sentinel", "sentinel", _any_running(topology.SENTINELS)),  # any one Sentinel
+)}
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ class Target:
             return text
         if not isinstance(text, str):
             raise ValueError(
-                f"must be a role ({', '.join(ROLE_GROUPS)}) or service:<name>, got {describe(text)}"
+                f"must be a role ({', '.join(ROLES)}) or service:<name>, got {describe(text)}"
             )
         text = text.strip()
         if text.startswith(SERVICE_PREFIX):
@@ -153,22 +149,22 @@ class Target:
             if name in topology.ALL_SERVICES:
                 return cls("service", name)
             raise ValueError(unknown("service", name, tuple(topology.ALL_SERVICES), label="services"))
-        if text in ROLE_GROUPS:
+        if text in ROLES:
             return cls("role", text)
         message = (
-            f"unknown target '{text}'; roles: {', '.join(ROLE_GROUPS)}; "
+            f"unknown target '{text}'; roles: {', '.join(ROLES)}; "
             f"or one service as service:<name> (e.g. service:pg1)"
         )
         if text in topology.ALL_SERVICES:
             return_hint = f"{SERVICE_PREFIX}{text}"
         else:
-            return_hint = suggest(text, list(ROLE_GROUPS))
+            return_hint = suggest(text, list(ROLES))
         raise ValueError(f"{message}; did you mean '{return_hint}'?" if return_hint else message)
 
     @property
     def group(self) -> str:
         """The service group it belongs to: edge, app, etcd, postgres, redis, sentinel, kafka."""
-        return ROLE_GROUPS[self.name] if self.kind == "role" else topology.group_of(self.name)
+        return ROLES[self.name].group if self.kind == "role" else topology.group_of(self.name)
 
     def __str__(self) -> str:
         return self.name if self.kind == "role" else f"{SERVICE_PREFIX}{self.name}"
@@ -188,7 +184,7 @@ def resolve(lab: Lab, kind: str, name: str) -> str:
     """The service a target names now; FaultError when nobody holds the role."""
     if kind == "service":
         return name
-    holder = ROLE_RESOLVERS[name](lab)
+    holder = ROLES[name].holder(lab)
     if holder is None:
         raise FaultError(f"nobody holds the role '{name}' right now; the lab is not in steady state (make status)")
     return holder

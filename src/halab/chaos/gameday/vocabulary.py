@@ -1,26 +1,25 @@
-"""The words a game day may use: faults, roles, services, processes, signals, probes, stores."""
+"""The words a game day may use: faults, roles, services, processes, signals, probes, stores.
+
+Each is read from the registry that defines it (roles: `halab.chaos.targets.ROLES`), never listed
+here a second time."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from halab.chaos.targets import ROLE_GROUPS
+from halab.chaos import targets
 from halab.lab.topology import ALL_SERVICES
 
 # `none` is the control: probes run, nothing is injected, and no role may move (no false failover).
 FAULTS: tuple[str, ...] = ("kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process", "none")
 Fault = Literal["kill", "stop", "pause", "restart", "partition", "delay", "loss", "kill-process", "none"]
 
-ROLES: tuple[str, ...] = tuple(ROLE_GROUPS)
-SERVICES: tuple[str, ...] = tuple(ALL_SERVICES)
-
+ROLES: tuple[str, ...] = tuple(targets.ROLES)
+ROLE_GROUPS: dict[str, str] = {name: role.group for name, role in targets.ROLES.items()}
 # Roles whose holder, when it fails, hands the role to another member: a new holder is expected.
-# The others (lb-backup, replicas, any app/etcd/sentinel member) fail without moving a role.
-HANDOVER_ROLES: frozenset[str] = frozenset(
-    {"vip-holder", "pg-leader", "pg-sync-standby", "redis-master", "kafka-partition-leader",
-     "kafka-controller", "etcd-leader"}
-)
+HANDOVER_ROLES: frozenset[str] = frozenset(name for name, role in targets.ROLES.items() if role.hands_over)
+SERVICES: tuple[str, ...] = tuple(ALL_SERVICES)
 # Faults that degrade a member without taking it out; no role change is expected by default.
 DEGRADING_FAULTS: frozenset[str] = frozenset({"delay", "loss"})
 
