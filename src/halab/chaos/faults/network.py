@@ -2,9 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
 from halab.chaos.errors import FaultError
-from halab.chaos.faults.base import Fault, FaultUnavailable
+from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable
+from halab.chaos.schema import Count, Number, Problem, custom_error, fail
+from halab.chaos.targets import Target, TargetField
 from halab.lab import topology
+
+
+class PartitionParams(FaultParams):
+    """partition: cut the target off from `from` (default: from the whole lab network)."""
+
+    from_: tuple[TargetField, ...] | None = Field(None, alias="from")
+
+    @field_validator("from_")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if value is not None and not value:
+            raise custom_error("empty_from", "must name at least one target; leave `from` out to cut the target "
+                                             "off from the whole lab network")
+        return value
+
+    def problems_with(self, target: Target) -> list[Problem]:
+        return [(("from", i), "partition_from_itself",
+                 f"'{peer}' is the target itself; a node cannot be cut off from itself", str(peer))
+                for i, peer in enumerate(self.from_ or ()) if peer == target]
+
+    def note(self) -> str:
+        return f" (from {', '.join(map(str, self.from_))})" if self.from_ else " (from the lab network)"
+
+    def for_fault(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
+        """Also `from_services` when `from` is given: the service names those targets name now,
+        role targets through `resolve` (e.g. `lambda t: targets.resolve(lab, t.kind, t.name)`)."""
+        params = super().for_fault(resolve)
+        if self.from_:
+            services = []
+            for peer in self.from_:
+                if peer.kind == "service":
+                    services.append(peer.name)
+                elif resolve is None:
+                    raise ValueError(f"partition from the role '{peer}' needs a resolve function to name its holder")
+                else:
+                    services.append(resolve(peer))
+            params["from_services"] = list(dict.fromkeys(services))
+        return params
 
 
 class Partition(Fault):
@@ -13,6 +58,7 @@ class Partition(Fault):
     peers is dropped (blackhole routes on both sides), the rest of the lab still reaches it."""
 
     name = "partition"
+    params_model = PartitionParams
 
     @property
     def peers(self) -> list[str]:
@@ -59,6 +105,8 @@ def lab_dev_sh(command: str) -> list[str]:
 class _Netem(Fault):
     """tc netem on the target's lab interface, set from a helper container in its namespace."""
 
+    degrades = True
+
     def netem_args(self) -> list[str]:
         raise NotImplementedError
 
@@ -83,8 +131,28 @@ class _Netem(Fault):
         self.lab.in_netns(self.service, lab_dev_sh('tc qdisc del dev "$DEV" root'))
 
 
+class DelayParams(FaultParams):
+    """delay: add latency to the target's network traffic."""
+
+    delay_ms: Count = Field(ge=1, le=10_000, description="added latency in milliseconds, 1..10000")
+    jitter_ms: Count = Field(0, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _jitter_within_delay(self) -> DelayParams:
+        if self.jitter_ms > self.delay_ms:
+            raise fail("DelayParams", [(
+                ("jitter_ms",), "jitter_too_large",
+                f"must be at most delay_ms ({self.delay_ms}), got {self.jitter_ms}", self.jitter_ms,
+            )])
+        return self
+
+    def note(self) -> str:
+        return f" (+{self.delay_ms} ms" + (f" ±{self.jitter_ms} ms)" if self.jitter_ms else ")")
+
+
 class Delay(_Netem):
     name = "delay"
+    params_model = DelayParams
 
     def describe(self) -> str:
         return f"delay {self.service} by {self.params['delay_ms']} ms"
@@ -96,8 +164,18 @@ class Delay(_Netem):
         return args
 
 
+class LossParams(FaultParams):
+    """loss: drop a share of the target's packets."""
+
+    loss_pct: Number = Field(gt=0, le=100, description="share of packets dropped, in percent, 0 < x <= 100")
+
+    def note(self) -> str:
+        return f" ({self.loss_pct:g}% loss)"
+
+
 class Loss(_Netem):
     name = "loss"
+    params_model = LossParams
 
     def describe(self) -> str:
         return f"drop {self.params['loss_pct']}% of {self.service}'s packets"

@@ -27,25 +27,15 @@ The package, one concept per module:
     summary     what `halab chaos validate` prints
 """
 
+from halab.chaos.faults import DelayParams, KillProcessParams, LossParams, NoParams, PartitionParams
 from halab.chaos.gameday.loading import load_gameday, parse_gameday
-from halab.chaos.gameday.models import (
-    PARAMS_BY_FAULT,
-    Budget,
-    Defaults,
-    DelayParams,
-    GameDay,
-    KillProcessParams,
-    LossParams,
-    NoParams,
-    PartitionParams,
-    Scenario,
-    select,
-)
+from halab.chaos.gameday.models import Budget, Defaults, GameDay, Scenario, select
 from halab.chaos.gameday.summary import validate_command_output
 from halab.chaos.gameday.vocabulary import (
     DEGRADING_FAULTS,
     FAULTS,
     HANDOVER_ROLES,
+    PARAMS_BY_FAULT,
     PROBES,
     PROCESSES,
     PROCESSES_BY_GROUP,

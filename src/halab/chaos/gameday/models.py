@@ -1,8 +1,8 @@
-"""The game day as typed, frozen models: defaults, each fault's params, budgets, scenarios.
+"""The game day as typed, frozen models: defaults, budgets, scenarios, the whole game day.
 
 Validating a model checks everything that can be checked without the lab: names against the
-vocabulary, numbers against their bounds, params against their fault, budgets against the probes
-that run. Every message is a sentence (see `halab.chaos.schema`); `loading` adds where in the file.
+vocabulary, numbers against their bounds, params against their fault's own model (which lives with
+the fault, in `halab.chaos.faults`), budgets against the probes that run. Every message is a sentence (see `halab.chaos.schema`); `loading` adds where in the file.
 """
 
 from __future__ import annotations
@@ -25,23 +25,20 @@ from pydantic import (
 from pydantic_core import InitErrorDetails
 
 from halab.chaos.errors import ConfigError
+from halab.chaos.faults import FaultParams
 from halab.chaos.gameday.vocabulary import (
     DEGRADING_FAULTS,
     FAULTS,
     HANDOVER_ROLES,
     MAX_DURATION_S,
+    PARAMS_BY_FAULT,
     PROBES,
-    PROCESSES,
-    PROCESSES_BY_GROUP,
     ROLES,
-    SIGNALS,
     SLUG,
     STORES,
-    Fault,
-    Probe,
-    Process,
-    Signal,
-    Store,
+    FaultName,
+    ProbeName,
+    StoreName,
 )
 from halab.chaos.schema import (
     Count,
@@ -73,7 +70,7 @@ class Defaults(StrictModel):
     recovery_timeout_s: Number = Field(120, gt=0, description="how long to wait for recovery after a fault")
     http_rate: Number = Field(50, ge=1, le=500, description="HTTP requests per second")
     write_rate: Number = Field(20, ge=1, le=200, description="writes per second per store probe")
-    probes: tuple[Annotated[Probe, one_of("probe", PROBES)], ...] = PROBES
+    probes: tuple[Annotated[ProbeName, one_of("probe", PROBES)], ...] = PROBES
 
     @field_validator("probes")
     @classmethod
@@ -92,67 +89,7 @@ def _unique_probes(probes: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return probes
 
 
-class NoParams(StrictModel):
-    """kill, stop, pause, restart take no parameters."""
-
-
-class KillProcessParams(StrictModel):
-    """kill-process: kill one process inside the target's container, leaving the container up."""
-
-    process: Annotated[Process, one_of("process", PROCESSES)] = Field(
-        description=f"one of {', '.join(PROCESSES)}, running on the target"
-    )
-    signal: Annotated[Signal, one_of("signal", SIGNALS)] = "KILL"
-
-
-class PartitionParams(StrictModel):
-    """partition: cut the target off from `from` (default: from the whole lab network)."""
-
-    from_: tuple[TargetField, ...] | None = Field(None, alias="from")
-
-    @field_validator("from_")
-    @classmethod
-    def _not_empty(cls, value: Any) -> Any:
-        if value is not None and not value:
-            raise custom_error("empty_from", "must name at least one target; leave `from` out to cut the target "
-                                       "off from the whole lab network")
-        return value
-
-
-class DelayParams(StrictModel):
-    """delay: add latency to the target's network traffic."""
-
-    delay_ms: Count = Field(ge=1, le=10_000, description="added latency in milliseconds, 1..10000")
-    jitter_ms: Count = Field(0, ge=0, le=10_000)
-
-    @model_validator(mode="after")
-    def _jitter_within_delay(self) -> DelayParams:
-        if self.jitter_ms > self.delay_ms:
-            raise fail("DelayParams", [(
-                ("jitter_ms",), "jitter_too_large",
-                f"must be at most delay_ms ({self.delay_ms}), got {self.jitter_ms}", self.jitter_ms,
-            )])
-        return self
-
-
-class LossParams(StrictModel):
-    """loss: drop a share of the target's packets."""
-
-    loss_pct: Number = Field(gt=0, le=100, description="share of packets dropped, in percent, 0 < x <= 100")
-
-
-Params = Union[NoParams, KillProcessParams, PartitionParams, DelayParams, LossParams]
-PARAMS_BY_FAULT: dict[str, type[StrictModel]] = {
-    "kill": NoParams,
-    "none": NoParams,
-    "stop": NoParams,
-    "pause": NoParams,
-    "restart": NoParams,
-    "kill-process": KillProcessParams,
-    "partition": PartitionParams,
-    "delay": DelayParams,
-    "loss": LossParams,
-}
+Params = Union[tuple(dict.fromkeys(PARAMS_BY_FAULT.values()))]  # type: ignore[valid-type]
 
 
 class Budget(StrictModel):
@@ -161,9 +98,9 @@ class Budget(StrictModel):
     max_failover_s: Number | None = Field(None, gt=0, description="seconds clients may see failures")
     # Whose failover max_failover_s limits: the probes named here (e.g. [postgres] for "writes
     # accepted again"), or by default the worst of all probes.
-    failover_of: tuple[Annotated[Probe, one_of("probe", PROBES)], ...] | None = None
+    failover_of: tuple[Annotated[ProbeName, one_of("probe", PROBES)], ...] | None = None
     max_failed_requests: Count | None = Field(None, ge=0)
-    max_lost_writes: dict[Annotated[Store, one_of("store", STORES)], Annotated[Count, Field(ge=0)]] = Field(
+    max_lost_writes: dict[Annotated[StoreName, one_of("store", STORES)], Annotated[Count, Field(ge=0)]] = Field(
         default_factory=dict
     )
     # Whether disruption when a recovered member rejoins (e.g. a returning lb) counts against the budget.
@@ -175,11 +112,11 @@ class Scenario(StrictModel):
 
     name: str = Field(description="a slug: lowercase letters, digits and dashes")
     description: str = Field(description="what fails and which mechanism should recover it")
-    fault: Annotated[Fault, one_of("fault", FAULTS)] = Field(description=f"one of {', '.join(FAULTS)}")
+    fault: Annotated[FaultName, one_of("fault", FAULTS)] = Field(description=f"one of {', '.join(FAULTS)}")
     target: TargetField | None = Field(None, description=f"a role ({', '.join(ROLES)}) or service:<name>; "
                                                          "required, except for the control fault 'none'")
     duration_s: Number | None = Field(None, gt=0, le=MAX_DURATION_S)
-    probes: tuple[Annotated[Probe, one_of("probe", PROBES)], ...] | None = None
+    probes: tuple[Annotated[ProbeName, one_of("probe", PROBES)], ...] | None = None
     params: Params = Field(default_factory=dict, validate_default=True)  # type: ignore[assignment]
     budget: Budget = Field(
         description="the limits it must stay within: max_failover_s, max_failed_requests, max_lost_writes"
@@ -248,41 +185,17 @@ class Scenario(StrictModel):
         if problems:
             raise fail(model.__name__, problems)
         target = info.data.get("target")
-        if isinstance(params, PartitionParams) and target is not None and params.from_:
-            itself = [(("from", i), "partition_from_itself",
-                       f"'{peer}' is the target itself; a node cannot be cut off from itself", str(peer))
-                      for i, peer in enumerate(params.from_) if peer == target]
-            if itself:
-                raise fail(model.__name__, itself)
-        if isinstance(params, KillProcessParams) and target is not None:
-            runs_there = PROCESSES_BY_GROUP.get(target.group, ())
-            if params.process not in runs_there:
-                where = f"{target} ({target.group} group)"
-                if runs_there:
-                    message = (f"process '{params.process}' does not run on {where}; "
-                               f"processes there: {', '.join(runs_there)}")
-                else:
-                    message = (f"kill-process cannot target {where}: none of its processes can be killed "
-                               f"alone; kill-process works on edge, postgres, redis, sentinel and kafka targets")
-                raise fail(model.__name__, [(("process",), "process_not_on_target", message, params.process)])
+        if target is not None:
+            problems = params.problems_with(target)
+            if problems:
+                raise fail(model.__name__, problems)
         return params
 
     def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
         """The params as the fault classes take them: a plain dict (`from` as target strings).
         For a partition with `from`, also `from_services`: the service names those targets name
         now, role targets through `resolve` (e.g. `lambda t: targets.resolve(lab, t.kind, t.name)`)."""
-        params = self.params.model_dump(by_alias=True) if isinstance(self.params, BaseModel) else dict(self.params)
-        if isinstance(self.params, PartitionParams) and self.params.from_:
-            services = []
-            for peer in self.params.from_:
-                if peer.kind == "service":
-                    services.append(peer.name)
-                elif resolve is None:
-                    raise ValueError(f"partition from the role '{peer}' needs a resolve function to name its holder")
-                else:
-                    services.append(resolve(peer))
-            params["from_services"] = list(dict.fromkeys(services))
-        return params
+        return self.params.for_fault(resolve) if isinstance(self.params, FaultParams) else dict(self.params)
 
     @field_serializer("params")
     def _dump_params(self, params: Any) -> Any:

@@ -3,15 +3,8 @@
 
 from __future__ import annotations
 
-from halab.chaos.gameday.models import (
-    Budget,
-    DelayParams,
-    GameDay,
-    KillProcessParams,
-    LossParams,
-    PartitionParams,
-    Scenario,
-)
+from halab.chaos.faults import FaultParams
+from halab.chaos.gameday.models import Budget, GameDay, Scenario
 
 
 def validate_command_output(gameday: GameDay) -> str:
@@ -34,17 +27,9 @@ def validate_command_output(gameday: GameDay) -> str:
 def _target_text(scenario: Scenario) -> str:
     if scenario.target is None:
         return "(control: nothing injected)"
-    text = str(scenario.target)
-    p = scenario.params
-    if isinstance(p, KillProcessParams):
-        text += f" ({p.process}, SIG{p.signal})"
-    elif isinstance(p, PartitionParams):
-        text += f" (from {', '.join(map(str, p.from_))})" if p.from_ else " (from the lab network)"
-    elif isinstance(p, DelayParams):
-        text += f" (+{p.delay_ms} ms" + (f" ±{p.jitter_ms} ms)" if p.jitter_ms else ")")
-    elif isinstance(p, LossParams):
-        text += f" ({p.loss_pct:g}% loss)"
-    return text
+    # Each fault's params say what to show of them (the process, the peers, the delay...).
+    note = scenario.params.note() if isinstance(scenario.params, FaultParams) else ""
+    return str(scenario.target) + note
 
 
 def _budget_text(budget: Budget) -> str:
