@@ -1,15 +1,15 @@
 """The words a game day may use: faults, roles, services, processes, signals, probes, stores.
 
 Each is read from the registry that defines it (faults: `halab.chaos.faults.FAULTS`, roles:
-`halab.chaos.targets.ROLES`, processes: `halab.chaos.faults.process.PROCESSES`), never listed here
-a second time."""
+`halab.chaos.targets.ROLES`, processes: `halab.chaos.faults.process.PROCESSES`, probes:
+`halab.chaos.probes.PROBES`), never listed here a second time."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from halab.chaos import faults, targets
+from halab.chaos import faults, probes, targets
 from halab.chaos.faults import process
 from halab.lab.topology import ALL_SERVICES
 
@@ -32,8 +32,8 @@ PROCESSES_BY_GROUP: dict[str, tuple[str, ...]] = {
 }
 SIGNALS: tuple[str, ...] = process.SIGNALS
 
-PROBES: tuple[str, ...] = ("http", "postgres", "redis", "kafka")
-ProbeName = Literal["http", "postgres", "redis", "kafka"]
+PROBES: tuple[str, ...] = tuple(probes.PROBES)
+ProbeName = Literal[PROBES]  # type: ignore[valid-type]
 # Where lost writes are counted: http = orders acknowledged to HTTP clients; the others are the
 # write probes of each store. Each is measured by the probe of the same name.
 STORES: tuple[str, ...] = PROBES
