@@ -17,16 +17,19 @@ from halab.chaos.faults.base import Fault
 STOP_GRACE_S = 10
 
 
-def _ensure_running(fault: Fault) -> None:
-    ct = fault.lab.container(fault.service)
-    ct.reload()
-    if ct.status == "paused":
-        ct.unpause()
-    elif ct.status != "running":
-        ct.start()
+class _TakesItDown(Fault):
+    """A fault that takes the container down; the revert makes sure it runs again."""
+
+    def revert(self) -> None:
+        ct = self.lab.container(self.service)
+        ct.reload()
+        if ct.status == "paused":
+            ct.unpause()
+        elif ct.status != "running":
+            ct.start()
 
 
-class Kill(Fault):
+class Kill(_TakesItDown):
     """SIGKILL the container: every process in it dies at once, no goodbye to peers."""
 
     name = "kill"
@@ -34,20 +37,14 @@ class Kill(Fault):
     def inject(self) -> None:
         self.lab.container(self.service).kill(signal="SIGKILL")
 
-    def revert(self) -> None:
-        _ensure_running(self)
 
-
-class Stop(Fault):
+class Stop(_TakesItDown):
     """Graceful stop (SIGTERM, then SIGKILL after the grace period): a planned shutdown."""
 
     name = "stop"
 
     def inject(self) -> None:
         self.lab.container(self.service).stop(timeout=STOP_GRACE_S)
-
-    def revert(self) -> None:
-        _ensure_running(self)
 
 
 class Pause(Fault):
@@ -77,13 +74,10 @@ class Pause(Fault):
             ct.unpause()
 
 
-class Restart(Fault):
+class Restart(_TakesItDown):
     """Graceful restart: stop then start at once. The revert only makes sure it runs."""
 
     name = "restart"
 
     def inject(self) -> None:
         self.lab.container(self.service).restart(timeout=STOP_GRACE_S)
-
-    def revert(self) -> None:
-        _ensure_running(self)
