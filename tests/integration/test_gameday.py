@@ -12,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
 from halab.chaos.gameday import load_gameday
 
 from .conftest import ROOT, TIME_FACTOR, eventually, lab_status, run
@@ -29,6 +30,28 @@ def journal(lab) -> dict:
     subprocess.run(["make", "chaos"], cwd=ROOT, check=False)
     assert LATEST.exists() and LATEST.resolve() != before, "make chaos wrote no new journal"
     return json.loads(LATEST.read_text())
+
+
+# The Patroni failover: seconds long, so the witness's shell loops (a few attempts a second)
+# resolve it well, and psql is the plainest outside client there is.
+CROSSCHECKED = "pg-leader-kill"
+
+
+def test_an_outside_client_saw_the_same_failover(journal):
+    """`make chaos WITNESS=1` for one scenario: psql, curl, redis-cli and kcat loops run beside
+    it in their own container, and the journal's failover must match what they saw."""
+    before = LATEST.resolve()
+    proc = run("make", "chaos", f"SCENARIO={CROSSCHECKED}", "WITNESS=1", check=False)
+    assert LATEST.resolve() != before, f"no new journal:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    checked = json.loads(LATEST.read_text())
+    witness = LATEST.parent / "witness.log"
+    assert witness.exists(), "make chaos WITNESS=1 kept no witness.log beside the journal"
+    (row,) = compare(checked, parse_witness(witness.read_text()))
+    assert row.scenario == CROSSCHECKED and row.witness_attempts >= 10
+    assert row.journal_s is not None and row.journal_s > 1, row  # a real failover was measured
+    assert row.agree, (f"journal {row.journal_s} s, witness {row.witness_s} s for {', '.join(row.probes)} "
+                       f"(allowed: {TOLERANCE_S} s or {TOLERANCE_FRACTION:.0%})")
+    assert proc.returncode == 0, proc.stdout[-3000:]  # within budget, and the cross-check agreed
 
 
 def test_journal_has_the_run_metadata(journal):

@@ -5,15 +5,16 @@ same entry points as the probes, printing one line per attempt: `<client> <start
 <detail>`, wall-clock seconds. Here each scenario's fault window is laid over those lines and the
 failover the witness saw is set beside the journal's:
 
-  witness failover = from the injection until the end of the first good attempt after the last
-  bad one that was under way before the revert (bad: failed, or slower than the journal's
-  latency bound for that probe; `SLOW_S` where the journal names none).
+  witness failover = from the injection until the end of the first successful attempt after
+  the last failed one that was under way before the revert.
 
-That is the plain reading a person would make of the shell loop's output, independent of the
-probes' clients, their open-loop schedule and the stable-second rule; only what counts as "too
-slow" is shared, so that both sides judge the same thing. Each scenario is compared on the
-failover its budget judges (the probes in `failover_of`, else the worst of all), the number the
-table shows. The two agree when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
+That is the plain reading a person would make of the shell loop's output (each client fails on
+its own timeout: curl 4 s, psql 5 s, redis-cli 2 s, kcat 4 s), independent of the probes'
+clients, their open-loop schedule, latency bound and stable-second rule. It is the less precise
+instrument: a slow success counts as a success, and a client that retries inside its own timeout
+(kcat) hides a stall shorter than that timeout. Each scenario is compared on the failover its
+budget judges (the probes in `failover_of`, else the worst of all), the number the table shows;
+the two agree when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from typing import Any
 
 # Witness client -> the probe whose failover it checks.
 WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "kcat": "kafka"}
-# An attempt slower than this is as bad as a failed one, to a person watching the loop.
-SLOW_S = 1.0
 TOLERANCE_S = 0.5
 TOLERANCE_FRACTION = 0.15
 
@@ -36,9 +35,6 @@ class Attempt:
     start: float  # wall clock, seconds since the epoch
     end: float
     ok: bool
-
-    def good(self, slow_s: float = SLOW_S) -> bool:
-        return self.ok and self.end - self.start <= slow_s
 
 
 @dataclass(frozen=True)
@@ -75,15 +71,14 @@ def parse_witness(text: str) -> dict[str, list[Attempt]]:
     return {probe: sorted(found, key=lambda a: a.end) for probe, found in attempts.items()}
 
 
-def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None, slow_s: float = SLOW_S) -> float | None:
-    """Seconds from the injection until the witness was served well again; None if it never was."""
+def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None) -> float | None:
+    """Seconds from the injection until the witness succeeded again; None if it never did."""
     until = float("inf") if reverted_at is None else reverted_at
-    under_way = [a for a in attempts if a.start < until and a.end > injected_at]
-    bad = [a for a in under_way if not a.good(slow_s)]
-    if not bad:
+    failed = [a for a in attempts if a.start < until and a.end > injected_at and not a.ok]
+    if not failed:
         return 0.0
-    last_bad_end = max(a.end for a in bad)
-    recovered = next((a.end for a in attempts if a.good(slow_s) and a.end >= last_bad_end), None)
+    last_failure_end = max(a.end for a in failed)
+    recovered = next((a.end for a in attempts if a.ok and a.end >= last_failure_end), None)
     return None if recovered is None else recovered - injected_at
 
 
@@ -108,11 +103,9 @@ def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Compariso
             during = [a for a in attempts.get(probe, []) if a.end > injected and (reverted is None or a.start < reverted)]
             if probe not in measures["probes"] or not during:
                 continue
-            probe_measures = measures["probes"][probe]
             probes.append(probe)
-            journal_values.append(probe_measures["failover_s"])
-            witness_values.append(witness_failover(attempts[probe], injected, reverted,
-                                                   probe_measures.get("latency_bound_s") or SLOW_S))
+            journal_values.append(measures["probes"][probe]["failover_s"])
+            witness_values.append(witness_failover(attempts[probe], injected, reverted))
             seen += len(during)
         if probes:
             rows.append(Comparison(scenario["name"], tuple(probes), _worst(journal_values), _worst(witness_values), seen))
