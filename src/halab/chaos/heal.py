@@ -1,42 +1,39 @@
 """`make heal`: undo whatever a dead or interrupted controller left behind. Idempotent: on a
-healthy lab it changes nothing and says so."""
+healthy lab it changes nothing and says so.
+
+What can be left behind is the faults' own knowledge (`Fault.leftovers`, see
+`halab.chaos.faults.leftovers`); this module only walks the fault registry and the lab.
+"""
 
 from __future__ import annotations
 
-from halab.chaos.faults.network import lab_dev_sh
-from halab.chaos.lab import Lab
-from halab.lab import topology
+from halab.chaos.faults import FAULTS
+from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, in_heal_order
+from halab.chaos.lab import Lab, lab_dev_sh
 
 
 def heal(lab: Lab) -> list[str]:
     """Returns one line per thing it repaired."""
+    kinds = in_heal_order(kind for fault in FAULTS.values() for kind in fault.leftovers)
+    in_docker = [kind for kind in kinds if isinstance(kind, ContainerLeftover)]
+    in_netns = [kind for kind in kinds if isinstance(kind, NetnsLeftover)]
+    lab.network()  # a lab that is down has no network: fail here, before anything is touched
     actions: list[str] = []
-    network = lab.network()
     # Leftover helper containers of an interrupted netns fault.
     for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}):
         helper.remove(force=True)
         actions.append(f"removed leftover helper container {helper.name}")
     for name, ct in lab.services().items():
+        for kind in in_docker:
+            done = kind.undo(lab, name, ct)
+            if done:
+                actions.append(done)
         ct.reload()
-        if ct.status == "paused":
-            ct.unpause()
-            actions.append(f"unpaused {name}")
-        elif ct.status in ("exited", "created", "dead"):
-            ct.start()
-            actions.append(f"started {name}")
-        ct.reload()
-        if network.name not in ct.attrs["NetworkSettings"]["Networks"]:
-            network.connect(ct, ipv4_address=topology.ALL_SERVICES[name], aliases=[name])
-            actions.append(f"reconnected {name} to {network.name}")
-        if ct.status != "running":
+        if ct.status != "running" or not in_netns:
             continue
-        # netem qdiscs and blackhole routes live in the container's network namespace.
-        code, out = lab.in_netns(name, lab_dev_sh(
-            'tc qdisc show dev "$DEV" 2>/dev/null | grep -q netem && tc qdisc del dev "$DEV" root && echo HEALED-netem;'
-            " ip route show type blackhole | grep -q . && ip route flush type blackhole && echo HEALED-blackhole; true"))
+        # One helper container per service looks for (and removes) every kind at once.
+        code, out = lab.in_netns(name, lab_dev_sh(" ".join(kind.script for kind in in_netns) + " true"))
         # Only the markers count: anything else the tools print is not something that was healed.
-        if "HEALED-netem" in out.split():
-            actions.append(f"removed netem rule in {name}")
-        if "HEALED-blackhole" in out.split():
-            actions.append(f"removed blackhole routes in {name}")
+        markers = out.split()
+        actions += [kind.done.format(service=name) for kind in in_netns if kind.marker in markers]
     return actions

@@ -15,6 +15,15 @@ NETWORK = "halab_lab"
 # the lab's own base image, so nothing is pulled.
 HELPER_IMAGE = "halab/base"
 
+# The interface that carries the lab address: eth0 at start, but Docker may name it eth1 after
+# the container was disconnected and reconnected (a healed partition).
+LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^10\\.77\\.0\\./ {print $2; exit}')"
+
+
+def lab_dev_sh(command: str) -> list[str]:
+    """A shell command with $DEV set to the lab interface."""
+    return ["sh", "-c", f"DEV={LAB_DEV}; {command}"]
+
 
 @dataclass
 class Lab:

@@ -1,8 +1,9 @@
 """Faults, one small module per kind, all behind `Fault` (inject / revert).
 
 `FAULTS` is the one registry of faults. Each class defines its fault once: its name, its params
-model, whether it only degrades its target, and (kill-process) the processes it may kill. Game-day
-validation, the runner and `heal` read them from here; adding a fault is adding its class here.
+model, whether it only degrades its target, what it leaves behind for `heal` to undo, and
+(kill-process) the processes it may kill. Game-day validation, the runner and `heal` read them
+from here; adding a fault is adding its class here.
 """
 
 from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable, NoParams

@@ -5,8 +5,10 @@ idempotent and safe to call when `inject()` failed half-way or never ran, becaus
 calls it from `finally` blocks and signal handlers, and `make heal` may already have cleaned up.
 
 A fault class is the one definition of its fault: its `name` in game days, its `params_model`
-(what a game day may set, checked when the file is loaded), and whether it only `degrades` its
-target. `halab.chaos.faults.FAULTS` lists the classes; everything else reads them from there.
+(what a game day may set, checked when the file is loaded), whether it only `degrades` its
+target, and the `leftovers` it leaves in the lab while injected, which `make heal` undoes when
+the controller died before reverting. `halab.chaos.faults.FAULTS` lists the classes; everything
+else reads them from there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from halab.chaos.faults.leftovers import Leftover
 from halab.chaos.lab import Lab
 from halab.chaos.schema import Problem, StrictModel
 from halab.chaos.targets import Target
@@ -50,6 +53,8 @@ class Fault(ABC):
     params_model: ClassVar[type[FaultParams]] = NoParams
     # Degrades its target without taking it out (delay, loss): no role change is expected by default.
     degrades: ClassVar[bool] = False
+    # What it leaves in the lab while injected, for `make heal` (see `leftovers`).
+    leftovers: ClassVar[tuple[Leftover, ...]] = ()
 
     def __init__(self, lab: Lab, service: str, params: dict[str, Any] | None = None) -> None:
         self.lab = lab

@@ -9,16 +9,42 @@ from __future__ import annotations
 import time
 
 import docker
+from docker.models.containers import Container
 
 from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault
+from halab.chaos.faults.leftovers import ContainerLeftover
+from halab.chaos.lab import Lab
 
 # Seconds a stopped service gets to shut down cleanly (gunicorn drains, Patroni hands over).
 STOP_GRACE_S = 10
 
 
+def _start(lab: Lab, service: str, ct: Container) -> str | None:
+    ct.reload()
+    if ct.status not in ("exited", "created", "dead"):
+        return None
+    ct.start()
+    return f"started {service}"
+
+
+def _unpause(lab: Lab, service: str, ct: Container) -> str | None:
+    ct.reload()
+    if ct.status != "paused":
+        return None
+    ct.unpause()
+    return f"unpaused {service}"
+
+
+# The container must run again before its network or namespace can be repaired: stage 0.
+STOPPED = ContainerLeftover(stage=0, undo=_start)
+PAUSED = ContainerLeftover(stage=0, undo=_unpause)
+
+
 class _TakesItDown(Fault):
     """A fault that takes the container down; the revert makes sure it runs again."""
+
+    leftovers = (STOPPED,)
 
     def revert(self) -> None:
         ct = self.lab.container(self.service)
@@ -52,6 +78,7 @@ class Pause(Fault):
     TCP connections at the kernel level but never answers."""
 
     name = "pause"
+    leftovers = (PAUSED,)
     # The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an
     # uninterruptible fsync at that moment, as a busy Postgres often does: try again shortly.
     attempts = 10

@@ -5,13 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from docker.models.containers import Container
 from pydantic import Field, field_validator, model_validator
 
 from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable
+from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover
+from halab.chaos.lab import Lab, lab_dev_sh
 from halab.chaos.schema import Count, Number, Problem, custom_error, fail
 from halab.chaos.targets import Target, TargetField
 from halab.lab import topology
+
+
+def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
+    ct.reload()
+    network = lab.network()
+    if network.name in ct.attrs["NetworkSettings"]["Networks"]:
+        return None
+    network.connect(ct, ipv4_address=topology.ALL_SERVICES[service], aliases=[service])
+    return f"reconnected {service} to {network.name}"
+
+
+# What a partition leaves: a container off the lab network, or blackhole routes (`from`). Heal
+# reconnects a container once it runs (stage 1), and clears routes after a netem qdisc (stage 3).
+OFF_THE_NETWORK = ContainerLeftover(stage=1, undo=_reconnect)
+BLACKHOLE_ROUTES = NetnsLeftover(
+    stage=3,
+    script="ip route show type blackhole | grep -q . && ip route flush type blackhole && echo HEALED-blackhole;",
+    marker="HEALED-blackhole", done="removed blackhole routes in {service}",
+)
 
 
 class PartitionParams(FaultParams):
@@ -59,6 +81,7 @@ class Partition(Fault):
 
     name = "partition"
     params_model = PartitionParams
+    leftovers = (OFF_THE_NETWORK, BLACKHOLE_ROUTES)
 
     @property
     def peers(self) -> list[str]:
@@ -92,20 +115,19 @@ class Partition(Fault):
             raise FaultError(f"could not {action} a blackhole route to {ip} in {service}: {out}")
 
 
-# The interface that carries the lab address: eth0 at start, but Docker may name it eth1 after
-# the container was disconnected and reconnected (a healed partition).
-LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^10\\.77\\.0\\./ {print $2; exit}')"
-
-
-def lab_dev_sh(command: str) -> list[str]:
-    """A shell command with $DEV set to the lab interface."""
-    return ["sh", "-c", f"DEV={LAB_DEV}; {command}"]
+# What delay and loss leave: a netem qdisc on the lab interface.
+NETEM_QDISC = NetnsLeftover(
+    stage=2,
+    script='tc qdisc show dev "$DEV" 2>/dev/null | grep -q netem && tc qdisc del dev "$DEV" root && echo HEALED-netem;',
+    marker="HEALED-netem", done="removed netem rule in {service}",
+)
 
 
 class _Netem(Fault):
     """tc netem on the target's lab interface, set from a helper container in its namespace."""
 
     degrades = True
+    leftovers = (NETEM_QDISC,)
 
     def netem_args(self) -> list[str]:
         raise NotImplementedError

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault, FaultParams
+from halab.chaos.faults.lifecycle import STOPPED
 from halab.chaos.schema import Problem, one_of
 from halab.chaos.targets import Target
 
@@ -73,6 +74,7 @@ class KillProcessParams(FaultParams):
 class KillProcess(Fault):
     name = "kill-process"
     params_model = KillProcessParams
+    leftovers = (STOPPED,)  # when the process was the container's main one (keepalived)
 
     @property
     def process(self) -> str:

@@ -1,0 +1,126 @@
+"""`make heal` on a fake lab: what each fault leaves behind is undone, said in one line each, in
+service order, and a second heal finds nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from halab.chaos.heal import heal
+
+NETWORK = "halab_lab"
+
+
+@dataclass
+class FakeContainer:
+    name: str
+    status: str = "running"
+    networks: set[str] = field(default_factory=lambda: {NETWORK})
+    netem: bool = False
+    blackhole: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def attrs(self) -> dict:
+        return {"NetworkSettings": {"Networks": {n: {} for n in self.networks}}}
+
+    def reload(self) -> None:
+        pass
+
+    def start(self) -> None:
+        self.calls.append("start")
+        self.status = "running"
+
+    def unpause(self) -> None:
+        self.calls.append("unpause")
+        self.status = "running"
+
+    def remove(self, force: bool = False) -> None:
+        self.calls.append("remove")
+
+
+@dataclass
+class FakeNetwork:
+    name: str = NETWORK
+
+    def connect(self, ct: FakeContainer, ipv4_address: str, aliases: list[str]) -> None:
+        assert aliases == [ct.name] and ipv4_address.startswith("10.77.0.")
+        ct.networks.add(self.name)
+
+
+class FakeLab:
+    """Services in Docker's listing order, helper containers, and namespaces that run heal's script."""
+
+    def __init__(self, *services: FakeContainer, helpers: tuple[FakeContainer, ...] = ()) -> None:
+        self.cts = {ct.name: ct for ct in services}
+        self.helpers = list(helpers)
+        self.netns_runs: list[str] = []
+        self.client = self
+
+    @property
+    def containers(self) -> FakeLab:
+        return self
+
+    def list(self, all: bool, filters: dict) -> list[FakeContainer]:
+        assert filters == {"label": "halab.helper"}
+        found, self.helpers = self.helpers, []
+        return found
+
+    def services(self) -> dict[str, FakeContainer]:
+        return self.cts
+
+    def network(self) -> FakeNetwork:
+        return FakeNetwork()
+
+    def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:
+        script = command[-1]
+        self.netns_runs.append(service)
+        ct, out = self.cts[service], ["some tool output"]
+        if ct.netem and "HEALED-netem" in script:
+            ct.netem = False
+            out.append("HEALED-netem")
+        if ct.blackhole and "HEALED-blackhole" in script:
+            ct.blackhole = False
+            out.append("HEALED-blackhole")
+        return 0, "\n".join(out)
+
+
+def broken_lab() -> FakeLab:
+    return FakeLab(
+        FakeContainer("sentinel2", status="exited"),
+        FakeContainer("app1", status="paused"),
+        FakeContainer("redis3", networks=set()),
+        FakeContainer("app2", blackhole=True),
+        FakeContainer("app3", netem=True, blackhole=True),
+        FakeContainer("pg1", status="created", networks=set()),
+        FakeContainer("kafka1"),
+        helpers=(FakeContainer("halab-netns-1"),),
+    )
+
+
+def test_heal_undoes_every_leftover_one_line_each_in_service_order():
+    lab = broken_lab()
+    assert heal(lab) == [
+        "removed leftover helper container halab-netns-1",
+        "started sentinel2",
+        "unpaused app1",
+        "reconnected redis3 to halab_lab",
+        "removed blackhole routes in app2",
+        "removed netem rule in app3",
+        "removed blackhole routes in app3",
+        "started pg1",
+        "reconnected pg1 to halab_lab",
+    ]
+    assert all(ct.status == "running" and NETWORK in ct.networks for ct in lab.cts.values())
+    # One helper container per running service looks for every namespace leftover at once.
+    assert lab.netns_runs == ["sentinel2", "app1", "redis3", "app2", "app3", "pg1", "kafka1"]
+
+
+def test_a_second_heal_finds_nothing():
+    lab = broken_lab()
+    heal(lab)
+    assert heal(lab) == []
+
+
+def test_a_container_that_does_not_run_has_no_namespace_to_look_in():
+    lab = FakeLab(FakeContainer("app1", status="restarting"))
+    assert heal(lab) == [] and lab.netns_runs == []
