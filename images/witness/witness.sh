@@ -13,15 +13,16 @@ PAUSE=${PAUSE:-0.1}   # between attempts of one loop
 LOOPS=${LOOPS:-2}     # loops per client; kcat, the heaviest to start, runs one
 RUN=${RUN:-$(date +%s)}
 
-# Plain defaults a careful user would pick, not the probes' tuning: a connect timeout of a
-# second or two, and an overall limit of a few seconds per attempt.
+# Each client gives up after GIVE_UP_S, the longest answer halab's measures count as good (the
+# latency bound's cap): slower is a failure to both, judged by the client's own timer.
+GIVE_UP_S=${GIVE_UP_S:-2}
 report() { printf '%s %s %s %s %s\n' "$1" "$2" "$EPOCHREALTIME" "$3" "${4//[$'\n ']/_}"; }
 
 http_loop() {
   local id=$1 seq=0 start code
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
-    code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 4 \
+    code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time "$GIVE_UP_S" \
       -H "Idempotency-Key: witness-$RUN-$id-$seq" -H 'Content-Type: application/json' \
       -d '{"customer":"witness","item":"witness","quantity":1}' "http://$VIP/orders")
     [[ $code == 200 || $code == 201 ]] && report curl "$start" ok "$code" || report curl "$start" fail "http_$code"
@@ -34,8 +35,9 @@ psql_loop() {
   local conn="host=$VIP port=5432 dbname=probes user=app password=app connect_timeout=2 options='-c statement_timeout=3000'"
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
-    # psql has no client-side limit on a statement: a frozen primary would hold it forever.
-    if out=$(timeout 5 psql "$conn" -qtA -v ON_ERROR_STOP=1 \
+    # psql has no client-side limit on a statement (a frozen primary would hold it forever):
+    # `timeout` is its limit.
+    if out=$(timeout "$GIVE_UP_S" psql "$conn" -qtA -v ON_ERROR_STOP=1 \
         -c "INSERT INTO witness_writes (run, seq) VALUES ('$RUN', $((id * 1000000 + seq)))" 2>&1); then
       report psql "$start" ok -
     else
@@ -60,7 +62,7 @@ redis_loop() {
     if [[ -z $master ]]; then
       report redis-cli "$start" fail no_master
     else
-      out=$(timeout 2 redis-cli -h "$master" --raw SET "witness:$RUN:$id:$seq" "$seq" EX 3600 2>&1)
+      out=$(timeout "$GIVE_UP_S" redis-cli -h "$master" --raw SET "witness:$RUN:$id:$seq" "$seq" EX 3600 2>&1)
       [[ $out == OK ]] && report redis-cli "$start" ok "$master" || report redis-cli "$start" fail "${out:0:80}"
     fi
     sleep "$PAUSE"
@@ -71,10 +73,10 @@ kafka_loop() {
   local id=$1 seq=0 start out
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
-    # acks=all, and give up after 4 s: kcat exits non-zero when the message was not delivered.
+    # acks=all; kcat exits non-zero when the message was not delivered in time.
     if out=$(printf '%s\t{"witness": %s}\n' "$seq" "$seq" |
-        timeout 6 kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all -X message.timeout.ms=4000 \
-          -X socket.timeout.ms=2000 -X enable.idempotence=true 2>&1) && [[ $out != *"Delivery failed"* ]]; then
+        timeout $((GIVE_UP_S + 2)) kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all \
+          -X message.timeout.ms=$((GIVE_UP_S * 1000)) -X socket.timeout.ms=$((GIVE_UP_S * 1000)) -X enable.idempotence=true 2>&1) && [[ $out != *"Delivery failed"* ]]; then
       report kcat "$start" ok -
     else
       report kcat "$start" fail "${out:0:80}"

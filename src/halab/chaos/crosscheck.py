@@ -8,11 +8,11 @@ failover the witness saw is set beside the journal's:
   witness failover = from the injection until the end of the first successful attempt after
   the last failed one that was under way before the revert.
 
-That is the plain reading a person would make of the shell loop's output (each client fails on
-its own timeout: curl 4 s, psql 5 s, redis-cli 2 s, kcat 4 s), independent of the probes'
-clients, their open-loop schedule, latency bound and stable-second rule. It is the less precise
-instrument: a slow success counts as a success, and a client that retries inside its own timeout
-(kcat) hides a stall shorter than that timeout. Each scenario is compared on the failover its
+That is the plain reading a person would make of the shell loop's output, independent of the
+probes' clients, their open-loop schedule and stable-second rule. Each client gives up after 2 s,
+the cap of the probes' latency bound, so "too slow" is judged alike, each by its own client's
+timer. It is the less precise instrument: an answer between the probe's bound and 2 s is a
+success to it, and kcat retries inside its 2 s, hiding a shorter stall. Each scenario is compared on the failover its
 budget judges (the probes in `failover_of`, else the worst of all), the number the table shows;
 the two agree when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
 """
