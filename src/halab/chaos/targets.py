@@ -22,8 +22,6 @@ from halab.chaos.lab import Lab
 from halab.chaos.schema import custom_error, describe, suggest, unknown
 from halab.lab import roles, status, topology
 
-SERVICE_PREFIX = "service:"
-
 
 def _vip_holder(lab: Lab) -> str | None:
     holders = status.vip_holders(lab.services())
@@ -125,6 +123,9 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("etcd-leader", "etcd", _etcd_leader, hands_over=True),
     Role("sentinel", "sentinel", _any_running(topology.SENTINELS)),  # any one Sentinel
 )}
+
+
+SERVICE_PREFIX = "service:"
 
 
 @dataclass(frozen=True)
