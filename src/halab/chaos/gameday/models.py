@@ -1,8 +1,9 @@
 """The game day as typed, frozen models: defaults, budgets, scenarios, the whole game day.
 
 Validating a model checks everything that can be checked without the lab: names against the
-vocabulary, numbers against their bounds, params against their fault's own model (which lives with
-the fault, in `halab.chaos.faults`), budgets against the probes that run. Every message is a sentence (see `halab.chaos.schema`); `loading` adds where in the file.
+vocabulary, numbers against their bounds, params against their fault's own model (which lives
+with the fault, in `halab.chaos.faults`), budgets against the probes that run. Every message is a
+sentence (see `halab.chaos.schema`); `loading` adds where in the file.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class Scenario(StrictModel):
             params = model.model_validate(known)
         except ValidationError as exc:
             carried = carry(exc)
-            for error in carried:  # say what a missing parameter is: the union hides it from sentences.sentence
+            for error in carried:  # say what a missing parameter is: the union hides it from `sentence`
                 field = model.model_fields.get(str(error["loc"][0])) if len(error["loc"]) == 1 else None
                 if error["type"].type == "missing" and field is not None and field.description:
                     error["type"] = custom_error("missing", f"is required ({field.description})")
