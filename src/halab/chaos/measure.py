@@ -599,13 +599,15 @@ def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
     if max_failover_s is not None:
         failover_of = tuple(getattr(budget, "failover_of", None) or ())
         judged = judged_failover(measures, failover_of)
+        whose = f" for {', '.join(failover_of)}" if failover_of else ""
         if judged is not None and judged > max_failover_s:
-            whose = f" for {', '.join(failover_of)}" if failover_of else ""
             reasons.append(f"failover took {format_seconds(judged)} s{whose}, budget {format_seconds(max_failover_s)} s")
-        returned = measures.return_disruption
+        # The return is judged for the same probes as the failover it follows.
+        returned = (summarize_return_disruptions(measures.probes[p] for p in failover_of if p in measures.probes)
+                    if failover_of else measures.return_disruption)
         if counts_return and returned is not None and returned.duration_s is not None and returned.duration_s > max_failover_s:
             reasons.append(
-                f"the return of the failed node disrupted service for {format_seconds(returned.duration_s)} s, "
+                f"the return of the failed node disrupted service{whose} for {format_seconds(returned.duration_s)} s, "
                 f"budget {format_seconds(max_failover_s)} s"
             )
 

@@ -146,3 +146,19 @@ def test_slow_successes_during_the_fault_count_against_failover_but_not_as_faile
 def test_an_idle_lab_measures_zero():
     m = measured(probe("http", 50, lambda t: ("ok", 0.01)))
     assert (m.failover_s, m.new_requests_ok_s, m.requests_slow) == (0.0, 0.0, 0)
+
+
+def test_a_budget_judges_the_return_of_the_probes_it_names_only():
+    from types import SimpleNamespace
+
+    # HTTP limps for 30 s after the revert (a restarted JVM hogging the CPU); Kafka, the probe
+    # the budget is about, recovers cleanly.
+    http = probe("http", 50, lambda t: ("ok", 1.5) if 21.0 <= t < 28.0 and int(t * 10) % 10 == 0 else ("ok", 0.01))
+    kafka = probe("kafka", 20, lambda t: ("error", 0.01) if 10.0 <= t < 13.0 else ("ok", 0.01))
+    scenario = measure.measure_scenario([http, kafka], WINDOW, run_end=RUN_END)
+    budget = SimpleNamespace(max_failover_s=6, failover_of=("kafka",), max_failed_requests=None, max_lost_writes={},
+                             counts_return_disruption=True)
+    assert measure.judge(scenario, budget).passed
+    assert scenario.return_disruption.duration_s > 6  # still measured and in the journal
+    everyone = SimpleNamespace(**{**vars(budget), "failover_of": None})
+    assert any("return of the failed node" in r for r in measure.judge(scenario, everyone).reasons)
