@@ -77,8 +77,8 @@ def test_default_game_day_settings(default: GameDay) -> None:
         assert scenario.description.strip(), scenario.name
         assert scenario.duration_s == (30 if scenario.fault == "none" else 10)  # else from the defaults
         assert scenario.probes == ("http", "postgres", "redis", "kafka")
-        # The returning Kafka controller is measured but not judged (default.yaml says why).
-        assert scenario.budget.counts_return_disruption is (scenario.name != "kafka-controller-kill")
+        # A returning Kafka broker is measured but not judged (default.yaml says why).
+        assert scenario.budget.counts_return_disruption is (not scenario.name.startswith("kafka-"))
     assert "redis" not in select(default, "redis-master-kill").budget.max_lost_writes
 
 
