@@ -381,7 +381,7 @@ def test_to_json_is_json_ready_and_rounded():
     assert http["latency_before"]["p50_ms"] == 12.346
     assert http["failover_s"] == 2.012  # the first good completion: sent at 12.0, 12.3 ms
     assert http["new_requests_ok_s"] == 2.0
-    assert http["latency_bound_s"] == 1.0 and http["latency_bound_rule"] == "5 × baseline p99 12 ms, within [1 s, 2 s]"
+    assert http["latency_bound_s"] == 1.5 and http["latency_bound_rule"] == "5 × baseline p99 12 ms, within [1.5 s, 3 s]"
     assert http["return_disruption"]["failed"] == 50
     assert document["probes"]["postgres"]["writes"]["lost_seqs"] == [7, 8]
     assert document["failed_writes_acknowledged_lost"] == {"postgres": 2}
