@@ -140,7 +140,7 @@ def test_validate_command_output_summarises(default: GameDay) -> None:
     assert "pg-leader (from the lab network)" in rows[7]
     assert rows[10].split()[:4] == ["11.", "kafka-controller-kill", "kill", "kafka-controller"]
     assert rows[11].split()[:4] == ["12.", "etcd-member-kill", "kill", "etcd"]
-    assert "failover <= 1 s; failed requests <= 2; lost writes <= http 0" in rows[1]
+    assert "failover <= 6 s; failed requests <= 2; lost writes <= http 0" in rows[1]
 
 
 def test_fault_params_are_plain_dicts_with_partition_peers_resolved(default: GameDay) -> None:
