@@ -81,7 +81,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "failover_s": _round(measure.judged_failover(m, r.scenario.budget.failover_of or ())) if m else None,
         "failover_worst_s": _round(m.failover_s) if m else None,
         # Send side: when requests sent anew were all served in time again (same probes).
-        "new_requests_ok_s": _new_requests_ok(m, r.scenario.budget.failover_of or ()) if m else None,
+        "new_requests_ok_s": _round(measure.judged_new_requests_ok(m, r.scenario.budget.failover_of or ())) if m else None,
         "longest_stall_s": _longest_stall(m),
         "requests_total": m.requests_total if m else 0,
         "requests_failed": m.requests_failed if m else 0,
@@ -101,11 +101,6 @@ def scenario_json(r: ScenarioResult) -> dict:
         },
         "probe_rates": {t.probe: t.rate for t in r.timelines},
     }
-
-
-def _new_requests_ok(m, failover_of) -> float | None:
-    values = [p.new_requests_ok_s for name, p in m.probes.items() if not failover_of or name in failover_of]
-    return None if not values or any(v is None for v in values) else _round(max(values))
 
 
 def _longest_stall(m) -> float | None:

@@ -564,12 +564,21 @@ def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
+def _worst_judged(measures: ScenarioMeasures, failover_of: Sequence[str], figure: str) -> float | None:
+    """A per-probe figure over the probes a budget names (all when it names none); None, never
+    recovered, is worse than any number, and so is no probe at all."""
+    values = [getattr(p, figure) for name, p in measures.probes.items() if not failover_of or name in failover_of]
+    return None if not values or any(v is None for v in values) else max(values)
+
+
 def judged_failover(measures: ScenarioMeasures, failover_of: Sequence[str] = ()) -> float | None:
     """The failover a budget limits: of the named probes, or the worst of all (the default)."""
-    if not failover_of:
-        return measures.failover_s
-    values = [measures.probes[p].failover_s for p in failover_of if p in measures.probes]
-    return None if not values or any(v is None for v in values) else max(values)
+    return measures.failover_s if not failover_of else _worst_judged(measures, failover_of, "failover_s")
+
+
+def judged_new_requests_ok(measures: ScenarioMeasures, failover_of: Sequence[str] = ()) -> float | None:
+    """The send-side figure for the same probes as `judged_failover`."""
+    return _worst_judged(measures, failover_of, "new_requests_ok_s")
 
 
 def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
