@@ -8,17 +8,21 @@
 # Open-loop, like the probes: each client starts an attempt every 1/rate s whatever earlier ones
 # are doing, so a hung attempt never hides the ones after it, and a short outage (a VIP move
 # leaves a ~70 ms window of connects that hang a full second) still meets a few attempts.
+# Up to a limit of attempts in flight per client: past it a due attempt is skipped, so that a
+# machine slowed down by a fault is not buried under ever more processes (without the limit, a
+# Postgres failover on 2 cores piled them up to a load average of 170).
 set -u
 VIP=${VIP:-10.77.0.10}
 SENTINELS=${SENTINELS:-"10.77.0.41 10.77.0.42 10.77.0.43"}
 KAFKA=${KAFKA:-10.77.0.71:9092,10.77.0.72:9092,10.77.0.73:9092}
 RUN=${RUN:-$(date +%s)}
-# Attempts per second. A process per attempt costs a few ms of CPU (psql also a server backend):
-# together about a quarter of one of the machine's two cores.
-HTTP_RATE=${HTTP_RATE:-20}
-REDIS_RATE=${REDIS_RATE:-10}
-PSQL_RATE=${PSQL_RATE:-5}
-KAFKA_RATE=${KAFKA_RATE:-5}
+# Attempts per second, and the most in flight, per client. curl is cheap and the outages it must
+# see are the shortest; psql (a server backend per attempt) and kcat (a Kafka client start-up)
+# cost the most. Together about a third of one of the machine's two cores.
+HTTP_RATE=${HTTP_RATE:-20} HTTP_MAX=${HTTP_MAX:-10}
+REDIS_RATE=${REDIS_RATE:-5} REDIS_MAX=${REDIS_MAX:-6}
+PSQL_RATE=${PSQL_RATE:-3} PSQL_MAX=${PSQL_MAX:-4}
+KAFKA_RATE=${KAFKA_RATE:-2} KAFKA_MAX=${KAFKA_MAX:-3}
 
 report() { printf '%s %s %s %s %s\n' "$1" "$2" "$EPOCHREALTIME" "$3" "${4//[$'\n ']/_}"; }
 
@@ -55,7 +59,8 @@ redis_attempt() {
     master=""
     for s in $SENTINELS; do
       # redis-cli 7.0 has no timeout of its own: `timeout` is the 1 s socket timeout.
-      master=$(timeout 1 redis-cli -h "$s" -p 26379 --raw SENTINEL get-master-addr-by-name halab 2>/dev/null | head -n 1)
+      master=$(timeout 1 redis-cli -h "$s" -p 26379 --raw SENTINEL get-master-addr-by-name halab 2>/dev/null)
+      master=${master%%$'\n'*}   # the first line is the address
       [[ -n $master ]] && break
     done
     if [[ -n $master ]]; then
@@ -82,19 +87,28 @@ kafka_attempt() {
   fi
 }
 
-# Starts `attempt seq` every 1/rate s on a fixed schedule (microseconds, as bash has no floats).
+# Starts `attempt seq` every 1/rate s on a fixed schedule (microseconds, as bash has no floats),
+# unless `max` attempts are still in flight (`kill -0` is a builtin: no process to count them).
 open_loop() {
-  local rate=$1 attempt=$2 seq=0 interval now next delay
+  local rate=$1 max=$2 attempt=$3 seq=0 interval now next delay pid frac nothing
+  local -a flight=() alive
+  # `read -t` on a pipe nothing writes to is a sleep without starting a process each time.
+  exec {nothing}<> <(:)
   interval=$((1000000 / rate)); next=${EPOCHREALTIME/./}
   while :; do
-    seq=$((seq + 1))
-    "$attempt" "$seq" &
+    seq=$((seq + 1)); alive=()
+    for pid in "${flight[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    flight=("${alive[@]}")
+    if ((${#flight[@]} < max)); then "$attempt" "$seq" & flight+=("$!"); fi
     next=$((next + interval)); now=${EPOCHREALTIME/./}; delay=$((next - now))
-    if ((delay > 0)); then sleep "$((delay / 1000000)).$(printf '%06d' $((delay % 1000000)))"; fi
+    if ((delay > 0)); then
+      printf -v frac '%06d' $((delay % 1000000))
+      read -r -t "$((delay / 1000000)).$frac" -u "$nothing" _ || true
+    fi
   done
 }
 
 trap 'kill 0; exit 0' TERM INT
-open_loop "$HTTP_RATE" http_attempt & open_loop "$PSQL_RATE" psql_attempt &
-open_loop "$REDIS_RATE" redis_attempt & open_loop "$KAFKA_RATE" kafka_attempt &
+open_loop "$HTTP_RATE" "$HTTP_MAX" http_attempt & open_loop "$PSQL_RATE" "$PSQL_MAX" psql_attempt &
+open_loop "$REDIS_RATE" "$REDIS_MAX" redis_attempt & open_loop "$KAFKA_RATE" "$KAFKA_MAX" kafka_attempt &
 wait
