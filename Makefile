@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos chaos-validate heal test test-unit
+.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal test test-unit
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -20,8 +20,8 @@ certs: ## Copy the host's locally added CA certificates into certs/ for the imag
 images: ## Build every image that is missing or out of date
 	@bin/lab images
 
-up: ## Build what is missing, start the lab, wait until healthy, print the status
-	@bin/lab up
+up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults)
+	@PROFILE=$(PROFILE) bin/lab up
 
 status: ## Who holds each role right now (JSON=1 for JSON)
 	@JSON=$(JSON) bin/lab status
@@ -31,6 +31,9 @@ footprint: ## Resident memory of every lab container and the total
 
 chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check)
 	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) bin/lab chaos
+
+bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock tuned", SCENARIO="a b")
+	@RUNS=$(RUNS) PROFILES="$(PROFILES)" SCENARIO="$(SCENARIO)" bin/lab bench
 
 chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
 	@FILE=$(FILE) bin/lab validate

@@ -11,10 +11,12 @@ set -euo pipefail
 : "${HAPROXY_RESTART_DELAY:=5}"
 export LB_NAME
 
-sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" \
+# The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
+render-profile /etc/keepalived/keepalived.conf.tmpl |
+  sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" \
     -e "s/@LB_SELF_IP@/$LB_SELF_IP/g" -e "s/@LB_PEER_IP@/$LB_PEER_IP/g" \
-    -e "s#@VIP@#$VIP/$VIP_PREFIX#g" \
-    /etc/keepalived/keepalived.conf.tmpl > /etc/keepalived/keepalived.conf
+    -e "s#@VIP@#$VIP/$VIP_PREFIX#g" > /etc/keepalived/keepalived.conf
+render-profile /etc/haproxy/haproxy.cfg.tmpl > /etc/haproxy/haproxy.cfg
 mkdir -p /run/haproxy
 # A SIGKILLed container restarts with keepalived's pid files still in /run, and keepalived
 # then refuses to start ("daemon is already running"): nothing of ours runs yet, so clear them.

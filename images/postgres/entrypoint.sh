@@ -3,4 +3,6 @@
 set -euo pipefail
 chown postgres:postgres /var/lib/postgresql/data
 chmod 700 /var/lib/postgresql/data
+# The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
+render-profile /etc/patroni/patroni.yml.tmpl > /etc/patroni/patroni.yml
 exec setpriv --reuid=postgres --regid=postgres --init-groups patroni /etc/patroni/patroni.yml

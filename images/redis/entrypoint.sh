@@ -6,6 +6,7 @@
 set -euo pipefail
 : "${REDIS_ROLE:?}" "${REDIS_SELF_IP:?}" "${REDIS_INITIAL_MASTER:?}"
 render() { sed -e "s/\${REDIS_SELF_IP}/$REDIS_SELF_IP/g" -e "s/\${REDIS_INITIAL_MASTER}/$REDIS_INITIAL_MASTER/g" "$1"; }
+# The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 mkdir -p /data
 case "$REDIS_ROLE" in
   server)
@@ -17,7 +18,10 @@ case "$REDIS_ROLE" in
     fi
     exec redis-server /data/redis.conf ;;
   sentinel)
-    [ -f /data/sentinel.conf ] || render /etc/halab/sentinel.conf > /data/sentinel.conf
+    [ -f /data/sentinel.conf ] || render /etc/halab/sentinel.conf | render-profile /dev/stdin > /data/sentinel.conf
+    # A Sentinel restarted under another profile keeps what it learned but takes the new timers.
+    sed -i -e "s/^sentinel down-after-milliseconds halab .*/sentinel down-after-milliseconds halab $HALAB_SENTINEL_DOWN_AFTER_MS/" \
+      -e "s/^sentinel failover-timeout halab .*/sentinel failover-timeout halab $HALAB_SENTINEL_FAILOVER_TIMEOUT_MS/" /data/sentinel.conf
     exec redis-sentinel /data/sentinel.conf ;;
   *)
     echo "REDIS_ROLE must be 'server' or 'sentinel', not '$REDIS_ROLE'" >&2; exit 2 ;;

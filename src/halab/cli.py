@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from halab.chaos.cli import chaos, heal
-from halab.lab.cli import footprint, settle, status
+from halab.chaos.cli import bench, chaos, heal
+from halab.lab.cli import footprint, profile, settle, status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,5 +17,5 @@ def main() -> None:
     """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
 
 
-for command in (status, settle, footprint, chaos, heal):
+for command in (status, settle, profile, footprint, chaos, bench, heal):
     main.add_command(command)

@@ -9,7 +9,7 @@ import redis
 import requests
 
 from halab.chaos.lab import Lab
-from halab.lab import topology
+from halab.lab import profile, topology
 
 
 def _patroni() -> dict:
@@ -50,9 +50,18 @@ def _grep(lab: Lab, service: str, path: str, pattern: str) -> dict:
     return {k: v[0] if len(v) == 1 else v for k, v in found.items()}
 
 
+def _profile() -> dict:
+    try:
+        return profile.in_force().to_json()
+    except profile.ProfileError as e:
+        return {"name": "unknown", "error": str(e)}
+
+
 def collect_knobs(lab: Lab) -> dict:
+    """The profile the services were started with, and each knob read back from the service."""
     return {
-        "keepalived": _grep(lab, "lb1", "/etc/keepalived/keepalived.conf", r"^\s*(advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$"),
+        "profile": _profile(),
+        "keepalived": _grep(lab, "lb1", "/etc/keepalived/keepalived.conf", r"^\s*(version|advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$"),
         "haproxy": _grep(lab, "lb1", "/etc/haproxy/haproxy.cfg", r"^\s*(default-server|timeout check|retry-on|retries)\s+(.*)$"),
         "patroni": _patroni(),
         "sentinel": _sentinel(),

@@ -1,4 +1,4 @@
-"""The lab's commands (`halab status`, `settle`, `footprint`): operator tools that run inside the
+"""The lab's commands (`halab status`, `settle`, `profile`, `footprint`): operator tools that run inside the
 lab network. `halab.cli` assembles them with the chaos controller's into the `halab` command."""
 
 from __future__ import annotations
@@ -59,6 +59,27 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
     healthy = f"containers healthy in {healthy_after:.0f} s, " if healthy_after is not None else ""
     total = f" ({healthy_after + settled.seconds:.0f} s in all)" if healthy_after is not None else ""
     click.echo(f"lab ready: {healthy}{took}{total}")
+
+
+@click.command()
+@click.option("--apply", "apply_it", is_flag=True,
+              help="Also set the timers that outlive containers (Patroni's, kept in etcd) to the profile's.")
+def profile(apply_it: bool) -> None:
+    """The failover profile the lab was started with (`make up PROFILE=tuned|stock`) and its knobs."""
+    from halab.lab import profile as profiles
+
+    try:
+        found = profiles.in_force()
+        if found.name == "mixed":
+            raise profiles.ProfileError("the services were started with different profiles: run `make up PROFILE=<name>` again")
+        changed = profiles.apply(found) if apply_it else {}
+    except (containers.DockerUnavailable, profiles.ProfileError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"profile: {found.name}")
+    for var, value in sorted(found.knobs.items()):
+        click.echo(f"  {var.removeprefix('HALAB_').lower():32} {value}")
+    if changed:
+        click.echo("applied to Patroni (PATCH /config): " + ", ".join(f"{k}={v}" for k, v in changed.items()))
 
 
 @click.command()

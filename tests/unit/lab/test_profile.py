@@ -1,0 +1,99 @@
+"""Profiles: defined once in profiles/*.env, filled into the images' configs, read back from the
+containers' environment, and Patroni's timers applied through its REST API."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from halab.lab import profile
+
+ROOT = Path(__file__).resolve().parents[3]
+PLACEHOLDER = re.compile(r"@(HALAB_[A-Z0-9_]+)@")
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+    return {k: v for k, v in pairs}
+
+
+def placeholders() -> set[str]:
+    found = set()
+    for path in (ROOT / "images").rglob("*"):
+        if path.is_file() and path.name != "render-profile":
+            found |= set(PLACEHOLDER.findall(path.read_text(errors="ignore")))
+    return found
+
+
+def test_every_profile_sets_the_same_knobs_and_every_knob_is_used():
+    profiles = {p.stem: read_env(p) for p in (ROOT / "profiles").glob("*.env")}
+    assert set(profiles) >= {"tuned", "stock"}
+    keys = {name: set(env) for name, env in profiles.items()}
+    assert all(k == keys["tuned"] for k in keys.values()), keys
+    assert all(env["HALAB_PROFILE"] == name for name, env in profiles.items())
+    used = placeholders() | {"HALAB_PROFILE"}
+    assert keys["tuned"] == used, (keys["tuned"] ^ used)
+
+
+def test_stock_is_upstreams_defaults_and_tuned_differs_where_it_matters():
+    stock, tuned = read_env(ROOT / "profiles/stock.env"), read_env(ROOT / "profiles/tuned.env")
+    assert (stock["HALAB_PATRONI_TTL"], stock["HALAB_PATRONI_LOOP_WAIT"], stock["HALAB_PATRONI_RETRY_TIMEOUT"]) == ("30", "10", "10")
+    assert stock["HALAB_SENTINEL_DOWN_AFTER_MS"] == "30000" and stock["HALAB_KAFKA_SESSION_TIMEOUT_MS"] == "9000"
+    assert stock["HALAB_VRRP_VERSION"] == "2" and stock["HALAB_HAPROXY_RETRY_ON"] == "none"
+    # Patroni refuses a configuration where loop_wait + 2 x retry_timeout > ttl.
+    for env in (stock, tuned):
+        assert int(env["HALAB_PATRONI_LOOP_WAIT"]) + 2 * int(env["HALAB_PATRONI_RETRY_TIMEOUT"]) <= int(env["HALAB_PATRONI_TTL"])
+    assert int(tuned["HALAB_PATRONI_TTL"]) < int(stock["HALAB_PATRONI_TTL"])
+
+
+class FakeContainer:
+    def __init__(self, env):
+        self.attrs = {"Config": {"Env": [f"{k}={v}" for k, v in env.items()] + ["PATH=/usr/bin"]}}
+
+
+@pytest.fixture
+def lab(monkeypatch):
+    running = {}
+    monkeypatch.setattr(profile.containers, "client", lambda: None)
+    monkeypatch.setattr(profile.containers, "lab_containers", lambda _c: running)
+    return running
+
+
+def test_the_profile_in_force_is_read_from_the_containers(lab):
+    lab.update({s: FakeContainer({"HALAB_PROFILE": "stock", f"HALAB_{s.upper()}": "1"}) for s in ("lb1", "pg1", "kafka1")})
+    found = profile.in_force()
+    assert found.name == "stock" and found.knobs == {"HALAB_LB1": "1", "HALAB_PG1": "1", "HALAB_KAFKA1": "1"}
+    lab["sentinel1"] = FakeContainer({"HALAB_PROFILE": "tuned"})
+    assert profile.in_force().name == "mixed"
+    lab.clear()
+    with pytest.raises(profile.ProfileError, match="make up"):
+        profile.in_force()
+
+
+class FakeAnswer:
+    def __init__(self, status_code=200, payload=None):
+        self.status_code, self._payload, self.text = status_code, payload, "refused"
+
+    def json(self):
+        return self._payload
+
+
+def test_apply_patches_only_what_differs(monkeypatch):
+    stock = profile.Profile("stock", {"HALAB_PATRONI_TTL": "30", "HALAB_PATRONI_LOOP_WAIT": "10",
+                                      "HALAB_PATRONI_RETRY_TIMEOUT": "10", "HALAB_PATRONI_PRIMARY_START_TIMEOUT": "300"})
+    patched = []
+    monkeypatch.setattr(profile.requests, "get", lambda url, timeout: FakeAnswer(payload={
+        "ttl": 5, "loop_wait": 1, "retry_timeout": 10, "primary_start_timeout": 0}))
+    monkeypatch.setattr(profile.requests, "patch", lambda url, json, timeout: patched.append(json) or FakeAnswer())
+    assert profile.apply(stock) == {"ttl": 30, "loop_wait": 10, "primary_start_timeout": 300, "master_start_timeout": 300}
+    assert patched == [{"ttl": 30, "loop_wait": 10, "primary_start_timeout": 300, "master_start_timeout": 300}]
+    monkeypatch.setattr(profile.requests, "get", lambda url, timeout: FakeAnswer(payload={
+        "ttl": 30, "loop_wait": 10, "retry_timeout": 10, "primary_start_timeout": 300}))
+    assert profile.apply(stock) == {} and len(patched) == 1
+
+
+def test_a_refused_patch_says_what_patroni_answered(monkeypatch):
+    monkeypatch.setattr(profile.requests, "get", lambda url, timeout: FakeAnswer(payload={"ttl": 5}))
+    monkeypatch.setattr(profile.requests, "patch", lambda url, json, timeout: FakeAnswer(400))
+    with pytest.raises(profile.ProfileError, match="Patroni refused .*HTTP 400"):
+        profile.apply(profile.Profile("stock", {"HALAB_PATRONI_TTL": "30"}))
