@@ -197,3 +197,26 @@ def heal() -> None:
     for line in actions:
         click.echo(line)
     click.echo("nothing to heal: no fault left behind" if not actions else f"healed {len(actions)} thing(s)")
+
+
+@click.group()
+def bench() -> None:
+    """Stock timers against tuned ones (`make bench` runs the game days; this summarises them)."""
+
+
+@bench.command("report")
+@click.argument("bench_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+def bench_report(bench_dir: Path) -> None:
+    """Summarise BENCH_DIR's journals (<profile>/<run-id>/journal.json) into BENCH_DIR/bench.json
+    and print the stock/tuned table."""
+    from rich.console import Console
+
+    from halab.chaos.bench import BenchError, table, write
+
+    try:
+        path, summary = write(bench_dir)
+    except (BenchError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    console = Console() if Console().is_terminal else Console(width=160)
+    console.print(table(summary))
+    click.echo(f"bench: {path}")
