@@ -97,3 +97,27 @@ def test_a_refused_patch_says_what_patroni_answered(monkeypatch):
     monkeypatch.setattr(profile.requests, "patch", lambda url, json, timeout: FakeAnswer(400))
     with pytest.raises(profile.ProfileError, match="Patroni refused .*HTTP 400"):
         profile.apply(profile.Profile("stock", {"HALAB_PATRONI_TTL": "30"}))
+
+
+def render(template: Path, env: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: env[m.group(1)], template.read_text())
+
+
+def sections(cfg: str) -> dict[str, list[str]]:
+    found, name = {}, None
+    for line in cfg.splitlines():
+        if line.startswith(("frontend ", "backend ", "listen ")):
+            name = line.split()[1]
+        elif name and line.strip() and not line.strip().startswith("#"):
+            found.setdefault(name, []).append(line.strip())
+    return found
+
+
+def test_tuned_haproxy_replays_5xx_on_the_app_backend_only():
+    cfg = sections(render(ROOT / "images/lb/haproxy.cfg.tmpl", read_env(ROOT / "profiles/tuned.env")))
+    retry = {name: next((l for l in lines if l.startswith("retry-on")), None) for name, lines in cfg.items()}
+    assert retry["app"].endswith("502 503 504")
+    # The fail-open backend's replicas answer 503 on purpose while a dependency fails over.
+    assert "503" not in retry["app_alive"] and "conn-failure" in retry["app_alive"]
+    stock = sections(render(ROOT / "images/lb/haproxy.cfg.tmpl", read_env(ROOT / "profiles/stock.env")))
+    assert "retry-on none" in stock["app"] and "default-server inter 2s fall 3 rise 2 check" in stock["app"]
