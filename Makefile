@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal test test-unit
+.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal test test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,10 +51,14 @@ $(PY): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[app,tools,test]'
+	$(PY) -m halab.chaos.html.vendor
 	@touch $(PY)
 
-test-unit: $(PY) ## Unit tests only (no Docker needed)
+vendor: $(PY) ## Fetch the HTML report's charting library (pinned, integrity-checked; a no-op when present)
+	@$(PY) -m halab.chaos.html.vendor
+
+test-unit: $(PY) vendor ## Unit tests only (no Docker needed)
 	$(PY) -m pytest -m "not integration"
 
-test: $(PY) ## Unit and integration tests (brings the lab up if it is not running, and down after)
+test: $(PY) vendor ## Unit and integration tests (brings the lab up if it is not running, and down after)
 	$(PY) -m pytest
