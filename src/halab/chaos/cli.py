@@ -105,11 +105,25 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     path = journal_mod.write(journal, reports)
     print_report(journal)
     click.echo(f"journal: {path}")
+    _html_report_beside(path)
     # Last, below the table: how it ended, and what to do about it.
     message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
     if message:
         click.echo(message, err=True)
     sys.exit(code)
+
+
+def _html_report_beside(journal_path: Path) -> None:
+    """report.html beside the journal, rendered from the written journal. The game day's outcome
+    and exit code stand whatever happens here."""
+    from halab.chaos.html import ReportError, write_report
+
+    try:
+        click.echo(f"report: {write_report(journal_path)}")
+    except ReportError as e:
+        click.echo(f"no HTML report: {e}", err=True)
+    except Exception as e:  # a bug in the renderer must not cost the run its exit code
+        click.echo(f"no HTML report: the renderer failed: {e!r}", err=True)
 
 
 def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, error: Exception | None = None) -> tuple[str | None, int]:
@@ -127,13 +141,21 @@ def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, e
 
 
 @chaos.command()
-@click.argument("journal_file", type=click.Path(exists=True, path_type=Path), default=DEFAULT_REPORTS / "latest" / "journal.json")
-def report(journal_file: Path) -> None:
-    """Print the results table of a journal again (default: the latest run)."""
-    from halab.chaos.journal import read
+@click.argument("journal_file", type=click.Path(path_type=Path), default=DEFAULT_REPORTS / "latest" / "journal.json")
+@click.option("--html", "html", is_flag=True, help="Write report.html beside the journal instead (one file, opens offline).")
+def report(journal_file: Path, html: bool) -> None:
+    """Print the results table of a journal again (default: the latest run), or render its HTML
+    report with --html."""
+    from halab.chaos.html import ReportError, load_journal, write_report
     from halab.chaos.report import print_report
 
-    print_report(read(journal_file))
+    try:
+        if html:
+            click.echo(f"report: {write_report(journal_file)}")
+        else:
+            print_report(load_journal(journal_file))
+    except ReportError as e:
+        _fail(e)
 
 
 @chaos.command()
