@@ -1,23 +1,21 @@
 """The game day's numbers against a client halab did not write.
 
-The witness (images/witness) runs curl, psql, redis-cli and kcat open-loop at fixed rates, each
-set up as the matching probe's client is (same timeouts, same retries), through the same entry
-points, printing one line per attempt: `<client> <start> <end> ok|fail <detail>`, wall-clock
-seconds. Here each scenario's fault window is laid over those lines and the failover the witness
-saw is set beside the journal's, by the same definition read independently:
+The witness (images/witness) runs curl, psql, redis-cli and kcat open-loop at fixed rates through
+the same entry points as the probes, with the probes' connect timeouts and a give-up time near
+the journal's latency bound, printing one line per attempt: `<client> <start> <end> ok|fail
+<detail>`, wall-clock seconds. Here each scenario's fault window is laid over those lines and the
+failover the witness saw is set beside the journal's:
 
-  an attempt is good when it succeeded within the client's latency bound, which comes from the
-  journal's rule (`measure.LatencyBound`) applied to the witness's own attempts in the
-  `BASELINE_S` before the injection: a process and a connection per attempt make the witness
-  slower than the probes at rest, and it is judged against its own rest, as they are;
-  witness failover = from the injection until the end of the first good attempt after the last
-  bad one that was under way before the revert.
+  witness failover = from the injection until the end of the first successful attempt after
+  the last failed one that was under way before the revert.
 
-What stays different: the witness's attempts are fewer (a few per second per client, not the
-probes' 20-50), so a bad window shorter than the gap between its attempts can pass unseen. Each
-scenario is compared on the failover its budget judges (the probes in `failover_of`, else the
-worst of all), the number the table shows; the two agree when they are within `TOLERANCE_S` or
-`TOLERANCE_FRACTION`.
+That is the plain reading of a client's output: the client's own give-up time decides what is
+bad. Judging the witness's successes by a latency bound as well was tried and dropped: on two
+cores a new process and connection per attempt makes the witness's own latency at rest reach
+3-8 s now and then (a redis-cli start-up alone), so its "slow" attempts measured the witness.
+Each scenario is compared on the failover its budget judges (the probes in `failover_of`, else
+the worst of all), the number the table shows; the two agree when they are within `TOLERANCE_S`
+or `TOLERANCE_FRACTION`.
 """
 
 from __future__ import annotations
@@ -26,15 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from halab.chaos.measure import LatencyBound
-from halab.chaos.records import Request
-
 # Witness client -> the probe whose failover it checks.
 WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "kcat": "kafka"}
 TOLERANCE_S = 0.5
 TOLERANCE_FRACTION = 0.15
-# The witness's rest, before each injection, that its latency bound is taken from.
-BASELINE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,26 +76,14 @@ def parse_witness(text: str) -> dict[str, list[Attempt]]:
     return {probe: sorted(found, key=lambda a: a.end) for probe, found in attempts.items()}
 
 
-def witness_bound(attempts: list[Attempt], injected_at: float) -> LatencyBound:
-    """The journal's rule, over the witness's own attempts at rest just before the injection."""
-    rest = [Request("witness", t_send=a.start, latency=a.took, outcome="ok" if a.ok else "error")
-            for a in attempts if injected_at - BASELINE_S <= a.start and a.end <= injected_at]
-    return LatencyBound.from_baseline(rest)
-
-
-def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None,
-                     bound_s: float | None = None) -> float | None:
-    """Seconds from the injection until the witness was served well again; None if it never was.
-    An attempt is bad when it failed or, given `bound_s`, took longer than that."""
-    def good(a: Attempt) -> bool:
-        return a.ok and (bound_s is None or a.took <= bound_s)
-
+def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None) -> float | None:
+    """Seconds from the injection until the witness succeeded again; None if it never did."""
     until = float("inf") if reverted_at is None else reverted_at
-    bad = [a for a in attempts if a.start < until and a.end > injected_at and not good(a)]
-    if not bad:
+    failed = [a for a in attempts if a.start < until and a.end > injected_at and not a.ok]
+    if not failed:
         return 0.0
-    last_bad_end = max(a.end for a in bad)
-    recovered = next((a.end for a in attempts if good(a) and a.end >= last_bad_end), None)
+    last_failure_end = max(a.end for a in failed)
+    recovered = next((a.end for a in attempts if a.ok and a.end >= last_failure_end), None)
     return None if recovered is None else recovered - injected_at
 
 
@@ -129,8 +110,7 @@ def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Compariso
                 continue
             probes.append(probe)
             journal_values.append(measures["probes"][probe]["failover_s"])
-            bound = witness_bound(attempts[probe], injected)
-            witness_values.append(witness_failover(attempts[probe], injected, reverted, bound.seconds))
+            witness_values.append(witness_failover(attempts[probe], injected, reverted))
             seen += len(during)
         if probes:
             rows.append(Comparison(scenario["name"], tuple(probes), _worst(journal_values), _worst(witness_values), seen))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from halab.chaos.crosscheck import Attempt, Comparison, compare, parse_witness, witness_bound, witness_failover
+from halab.chaos.crosscheck import Attempt, Comparison, compare, parse_witness, witness_failover
 
 T0 = 1_795_000_000.0  # the run's t=0 on the wall clock
 
@@ -40,34 +40,13 @@ def test_psql_refused_for_six_seconds_then_served():
     assert witness_failover(attempts, inject, inject + 10) == pytest.approx(6.35, abs=0.15)
 
 
-def test_a_slow_success_within_the_bound_is_good_and_beyond_it_bad():
+def test_a_slow_success_is_a_success_to_the_witness():
     inject = T0 + 10
-    # Refused for 0.45 s; then attempts hang on a SYN retransmit and succeed.
-    def answer(hang):
-        return lambda t: ((False, 0.01) if inject <= t < inject + 0.45
-                          else (True, hang) if inject + 0.45 <= t < inject + 0.6 else (True, 0.01))
-    within = parse_witness("\n".join(loop("curl", T0, T0 + 20, answer(1.02))))["http"]
-    # Within the 1.5 s bound the hung attempt is good: its end is the recovery.
-    assert 1.4 < witness_failover(within, inject, inject + 10, bound_s=1.5) < 1.7
-    # A 2.1 s hang is over the bound: bad, so recovery is the first good attempt after it ends.
-    beyond = parse_witness("\n".join(loop("curl", T0, T0 + 20, answer(2.1))))["http"]
-    assert 2.6 < witness_failover(beyond, inject, inject + 10, bound_s=1.5) < 2.8
-    # Without a bound every success is good (the reading before the bound existed).
-    assert 2.5 < witness_failover(beyond, inject, inject + 10) < 2.7
-
-
-def test_the_witness_is_judged_against_its_own_rest_by_the_journals_rule():
-    inject = T0 + 10
-    # psql opens a connection per attempt: 0.4 s at rest, p99 0.45 s -> 5 x p99 = 2.25 s.
-    rest = [Attempt("psql", T0 + i * 0.2, T0 + i * 0.2 + (0.45 if i % 10 == 0 else 0.4), True) for i in range(50)]
-    assert witness_bound(rest, inject).seconds == pytest.approx(2.25)
-    # Fast at rest: the floor; nothing at rest: the floor; slow at rest: the cap.
-    assert witness_bound([Attempt("curl", T0 + 5, T0 + 5.01, True)], inject).seconds == 1.5
-    assert witness_bound([], inject).seconds == 1.5
-    assert witness_bound([Attempt("kcat", T0 + 5, T0 + 6.2, True)], inject).seconds == 3.0
-    # Attempts still under way at the injection, or from long before it, are not rest.
-    assert witness_bound([Attempt("kcat", T0 + 9.5, T0 + 10.5, True), Attempt("kcat", T0 - 5, T0 - 3.8, True)],
-                         inject).seconds == 1.5
+    # Refused for 0.45 s; then one attempt hangs 1.02 s on a SYN retransmit and succeeds.
+    lines = loop("curl", T0, T0 + 20, lambda t: (False, 0.01) if inject <= t < inject + 0.45
+                 else (True, 1.02) if inject + 0.45 <= t < inject + 0.6 else (True, 0.01))
+    seen = witness_failover(parse_witness("\n".join(lines))["http"], inject, inject + 10)
+    assert 1.4 < seen < 1.7  # the end of the hung attempt: the first success after the last failure
 
 
 def test_a_vip_move_seen_by_an_open_loop_witness_agrees_with_the_journal():
