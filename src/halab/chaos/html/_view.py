@@ -129,9 +129,9 @@ def build(journal: dict, journal_path: str) -> Page:
             scenarios=scenarios,
             charts={sc.anchor: sc.chart for sc in scenarios if sc.chart},
         )
-    except (KeyError, TypeError, IndexError, AttributeError) as e:
-        raise JournalError(f"{journal_path} is not a journal this version of halab can read: "
-                           f"{type(e).__name__} {e}") from None
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+        what = f"missing {e.args[0]!r}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+        raise JournalError(f"{journal_path} is not a journal this version of halab can read ({what})") from None
 
 
 def anchor(name: str) -> str:

@@ -45,8 +45,8 @@ class ChartLib:
     licence: str
 
 
-def tarball_path(vendor_dir: Path = VENDOR_DIR) -> Path:
-    return vendor_dir / f"uplot-{UPLOT_VERSION}.tgz"
+def tarball_path(vendor_dir: Path | None = None) -> Path:
+    return (vendor_dir or VENDOR_DIR) / f"uplot-{UPLOT_VERSION}.tgz"
 
 
 def _check(data: bytes, what: str) -> None:
@@ -57,7 +57,7 @@ def _check(data: bytes, what: str) -> None:
                           f"delete it and run `{FETCH_COMMAND}`")
 
 
-def fetch(vendor_dir: Path = VENDOR_DIR, *, timeout_s: float = 60) -> Path:
+def fetch(vendor_dir: Path | None = None, *, timeout_s: float = 60) -> Path:
     """Download the pinned tarball unless a good copy is already there; returns its path."""
     path = tarball_path(vendor_dir)
     if path.exists():
@@ -72,20 +72,20 @@ def fetch(vendor_dir: Path = VENDOR_DIR, *, timeout_s: float = 60) -> Path:
     except OSError as e:
         raise VendorError(f"could not download {UPLOT_URL}: {e}") from None
     _check(data, UPLOT_URL)
-    vendor_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_bytes(data)
     tmp.replace(path)
     return path
 
 
-def load(vendor_dir: Path = VENDOR_DIR) -> ChartLib:
+def load(vendor_dir: Path | None = None) -> ChartLib:
     """The library's files, read from the verified tarball."""
     path = tarball_path(vendor_dir)
     try:
         data = path.read_bytes()
     except OSError:
-        raise VendorError(f"the charting library uPlot {UPLOT_VERSION} is not in {vendor_dir}: "
+        raise VendorError(f"the charting library uPlot {UPLOT_VERSION} is not in {path.parent}: "
                           f"fetch it with `{FETCH_COMMAND}` (needs registry.npmjs.org once)") from None
     _check(data, str(path))
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
