@@ -143,10 +143,11 @@ def test_every_scenario_has_its_section_and_a_summary_row_linking_to_it(page, jo
     assert set(page.data) == set(page.sections)
 
 
-def test_every_probe_of_every_scenario_has_its_chart_data(page, journal):
+def test_every_probe_of_every_scenario_has_its_chart_data_the_judged_ones_first(page, journal):
     for s in journal["scenarios"]:
         chart = page.data[f"s-{s['name']}"]
-        assert [p["name"] for p in chart["probes"]] == list(s["measures"]["probes"])
+        judged = s["budget"]["failover_of"]
+        assert [p["name"] for p in chart["probes"]] == judged + [p for p in s["measures"]["probes"] if p not in judged]
         for p in chart["probes"]:
             assert p["strip"]["rle"] and len(p["pts"]["t"]) == len(p["pts"]["l"]) == len(p["pts"]["c"])
 

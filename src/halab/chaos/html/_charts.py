@@ -62,7 +62,7 @@ def scenario_chart(s: dict, records: dict[str, list[dict]]) -> dict:
     budget = s.get("budget") or {}
     judged = budget.get("failover_of") or list(m["probes"])
     probes = []
-    for name, pm in m["probes"].items():
+    for name, pm in sorted(m["probes"].items(), key=lambda kv: kv[0] not in judged):  # the judged probes on top
         rows = records.get(name, [])
         bound = pm.get("latency_bound_s") or 0.0
         classes = [classify(r, bound) for r in rows]

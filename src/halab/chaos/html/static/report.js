@@ -151,7 +151,8 @@
         ctx.beginPath(); ctx.moveTo(b.left, yb); ctx.lineTo(b.left + b.width, yb); ctx.stroke();
         ctx.setLineDash([]);
         ctx.font = font(14, "600");
-        label(ctx, "slow above " + fmtLatency(p.bound), b.left + b.width - px(6), yb - px(11), BOUND, "right", "rgba(255,255,255,0.85)");
+        var above = yb - px(11) > b.top + px(9);  // else below the line, inside the plot
+        label(ctx, "slow above " + fmtLatency(p.bound), b.left + b.width - px(6), yb + px(above ? -11 : 11), BOUND, "right", "rgba(255,255,255,0.85)");
         if (p.base) label(ctx, "baseline", b.left + px(6), u.valToPos(Math.sqrt(p.base[0] * p.base[1]), "y", true), "#0072B2", "left", "rgba(255,255,255,0.7)");
         ctx.restore();
       }
@@ -389,12 +390,12 @@
     return plots;
   }
 
+  // The charts by scenario, for a console or a browser test: halabReport.charts["s-pg-leader-kill"][1].
   var data = JSON.parse(document.getElementById("halab-data").textContent);
-  var rendered = 0;
+  window.halabReport = { data: data, charts: {} };
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var anchor = el.getAttribute("data-chart");
-    renderScenario(el, data[anchor], anchor);
-    rendered++;
+    window.halabReport.charts[anchor] = renderScenario(el, data[anchor], anchor);
   });
-  document.documentElement.setAttribute("data-charts-rendered", String(rendered));
+  document.documentElement.setAttribute("data-charts-rendered", String(Object.keys(window.halabReport.charts).length));
 })();
