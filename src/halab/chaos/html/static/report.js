@@ -250,7 +250,8 @@
           texts.push(f.label);
         }
       });
-      if (lane === "failover" && span) {
+      var recovered = figs.some(function (f) { return f.kind === "failover" && f.to !== null; });
+      if (lane === "failover" && span && recovered) {
         ctx.save();  // where the failover ends, down through the plot
         clipX(u, ctx, b.top, b.height);
         ctx.strokeStyle = FAILOVER; ctx.lineWidth = px(2); ctx.setLineDash([px(6), px(4)]);
