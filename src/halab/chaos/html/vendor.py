@@ -9,7 +9,8 @@ page is one file that opens offline.
 Why uPlot: it is the library k6 inlines into its one-file HTML dashboard for the same purpose, it
 draws tens of thousands of points on a canvas without effort, and its licence notice is one
 paragraph. The Python plotting packages on PyPI that emit HTML (Plotly, Bokeh) inline
-JavaScript bundles of 1-4 MB, over the whole report's size budget on their own.
+JavaScript of a megabyte (Bokeh) to several (Plotly), over the whole report's size budget
+on its own.
 
 Fetch it with `python -m halab.chaos.html.vendor`.
 """

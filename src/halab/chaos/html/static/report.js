@@ -372,6 +372,8 @@
       var box = document.createElement("div");
       box.className = "probe-chart";
       box.setAttribute("data-probe", p.name);
+      box.setAttribute("role", "img");
+      box.setAttribute("aria-label", p.name + ": availability and latency of each request over time");
       el.appendChild(box);
       return makeChart(box, anchor, chart, p, decoded[i], { first: i === 0, yRange: range, hover: hover, judgedShown: judgedShown });
     });
