@@ -14,8 +14,10 @@ import pytest
 
 from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
 from halab.chaos.gameday import load_gameday
+from halab.chaos.html import load_journal
 
 from .conftest import ROOT, TIME_FACTOR, eventually, lab_status, run
+from .test_report_browser import CHROMEDRIVER, CHROMIUM, check_report_in_browser
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +31,22 @@ def journal(lab) -> dict:
     before = LATEST.resolve() if LATEST.exists() else None
     subprocess.run(["make", "chaos"], cwd=ROOT, check=False)
     assert LATEST.exists() and LATEST.resolve() != before, "make chaos wrote no new journal"
+    RUN_DIRS.append(LATEST.resolve().parent)  # later tests run game days of their own
     return json.loads(LATEST.read_text())
+
+
+RUN_DIRS: list[Path] = []
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER.exists()), reason="needs Chromium and chromedriver")
+def test_the_game_days_report_opens_in_a_browser_and_shows_its_numbers(journal):
+    """The report `make chaos` left beside its journal, opened offline in headless Chromium: every
+    scenario's charts drawn, no console error, the journal's numbers on the page. The screenshot
+    is kept as reports/<run-id>/report.png for a person to look at."""
+    run_dir = RUN_DIRS[0]
+    report = run_dir / "report.html"
+    assert report.exists(), f"make chaos left no report.html in {run_dir}"
+    check_report_in_browser(report, load_journal(run_dir / "journal.json"), run_dir / "report.png")
 
 
 # The Patroni failover: seconds long, so the witness's shell loops (a few attempts a second)
