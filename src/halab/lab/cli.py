@@ -63,7 +63,7 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
 
 @click.command()
 @click.option("--apply", "apply_it", is_flag=True,
-              help="Also set the timers that outlive containers (Patroni's, kept in etcd) to the profile's.")
+              help="Also set the timers that outlive containers (Patroni's in etcd, Sentinel's own) to the profile's.")
 def profile(apply_it: bool) -> None:
     """The failover profile the lab was started with (`make up PROFILE=tuned|stock`) and its knobs."""
     from halab.lab import profile as profiles
@@ -73,6 +73,7 @@ def profile(apply_it: bool) -> None:
         if found.name == "mixed":
             raise profiles.ProfileError("the services were started with different profiles: run `make up PROFILE=<name>` again")
         changed = profiles.apply(found) if apply_it else {}
+        sentinels = profiles.apply_sentinels(found) if apply_it else {}
     except (containers.DockerUnavailable, profiles.ProfileError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"profile: {found.name}")
@@ -80,6 +81,8 @@ def profile(apply_it: bool) -> None:
         click.echo(f"  {var.removeprefix('HALAB_').lower():32} {value}")
     if changed:
         click.echo("applied to Patroni (PATCH /config): " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+    if sentinels:
+        click.echo("applied to each Sentinel (SENTINEL SET): " + ", ".join(f"{k}={v}" for k, v in sentinels.items()))
 
 
 @click.command()

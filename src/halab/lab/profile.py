@@ -3,15 +3,18 @@ upstream default), defined once in profiles/<name>.env.
 
 `make up PROFILE=<name>` hands that file to the services whose timers it sets, as environment;
 their entrypoints fill the knobs into their configs at start-up. The containers' environment is
-therefore the record of which profile is in force. One knob outlives a container: Patroni keeps
-its timers in etcd, written only when the cluster is first created, so `apply` sets them through
-Patroni's REST API (PATCH /config) after every `make up`.
+therefore the record of which profile is in force. Two kinds of knob outlive a container: Patroni keeps
+its timers in etcd, written only when the cluster is first created, and each Sentinel rewrites its
+own config file (leaving out a value equal to its default, so a restart cannot edit it back), so
+`apply` sets them through Patroni's REST API (PATCH /config) and SENTINEL SET after every
+`make up`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import redis
 import requests
 
 from halab.lab import containers, topology
@@ -68,6 +71,27 @@ def patroni_config(timeout_s: float = 2.0) -> dict:
         except (requests.RequestException, ValueError):
             continue
     raise ProfileError("no Patroni member answers on its REST API (port 8008)")
+
+
+SENTINEL_KNOBS = {
+    "down-after-milliseconds": "HALAB_SENTINEL_DOWN_AFTER_MS",
+    "failover-timeout": "HALAB_SENTINEL_FAILOVER_TIMEOUT_MS",
+}
+
+
+def apply_sentinels(profile: Profile) -> dict[str, str]:
+    """SENTINEL SET each Sentinel's timers to the profile's (Sentinel persists them itself)."""
+    wanted = {key: profile.knobs[var] for key, var in SENTINEL_KNOBS.items() if var in profile.knobs}
+    if not wanted:
+        return {}
+    args = [item for pair in wanted.items() for item in pair]
+    for ip in topology.SENTINELS.values():
+        try:
+            with redis.Redis(host=ip, port=topology.SENTINEL_PORT, socket_timeout=3) as sentinel:
+                sentinel.execute_command("SENTINEL", "SET", topology.SENTINEL_MASTER_NAME, *args)
+        except redis.RedisError as e:
+            raise ProfileError(f"Sentinel {ip} refused SENTINEL SET {' '.join(args)}: {e}") from e
+    return wanted
 
 
 def apply(profile: Profile) -> dict[str, int]:

@@ -121,3 +121,28 @@ def test_tuned_haproxy_replays_5xx_on_the_app_backend_only():
     assert "503" not in retry["app_alive"] and "conn-failure" in retry["app_alive"]
     stock = sections(render(ROOT / "images/lb/haproxy.cfg.tmpl", read_env(ROOT / "profiles/stock.env")))
     assert "retry-on none" in stock["app"] and "default-server inter 2s fall 3 rise 2 check" in stock["app"]
+
+
+def test_each_sentinel_is_set_to_the_profiles_timers(monkeypatch):
+    # Sentinel leaves a value equal to its default out of the config it rewrites, so after a stock
+    # run a restarted Sentinel had no line to edit back: the bench caught tuned runs at 30 s.
+    sent = []
+
+    class FakeSentinel:
+        def __init__(self, host, port, socket_timeout):
+            self.host = host
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute_command(self, *args):
+            sent.append((self.host, args))
+
+    monkeypatch.setattr(profile.redis, "Redis", FakeSentinel)
+    tuned = profile.Profile("tuned", {"HALAB_SENTINEL_DOWN_AFTER_MS": "1000", "HALAB_SENTINEL_FAILOVER_TIMEOUT_MS": "10000"})
+    assert profile.apply_sentinels(tuned) == {"down-after-milliseconds": "1000", "failover-timeout": "10000"}
+    assert len(sent) == 3 and all(args == ("SENTINEL", "SET", "halab", "down-after-milliseconds", "1000",
+                                           "failover-timeout", "10000") for _, args in sent)
