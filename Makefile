@@ -51,7 +51,6 @@ $(PY): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[app,tools,test]'
-	$(PY) -m halab.chaos.html.vendor
 	@touch $(PY)
 
 vendor: $(PY) ## Fetch the HTML report's charting library (pinned, integrity-checked; a no-op when present)

@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.table import Table
 
+from halab.chaos.journal import point_latest
 from halab.chaos.report import STORES, median
 
 
@@ -104,12 +105,7 @@ def write(bench_dir: Path) -> tuple[Path, dict]:
     bench = collect(bench_dir)
     path = bench_dir / "bench.json"
     path.write_text(json.dumps(bench, indent=1))
-    latest = bench_dir.parent / "latest"
-    tmp = bench_dir.parent / ".latest.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(bench_dir.name)
-    tmp.replace(latest)
+    point_latest(bench_dir.parent, bench_dir.name)
     return path, bench
 
 

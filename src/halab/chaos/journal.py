@@ -144,14 +144,18 @@ def write(journal: dict, reports_dir: Path) -> Path:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(journal, indent=1))
     tmp.replace(path)
-    latest = reports_dir / "latest"
-    # Relative, so the link also resolves on the host that mounts reports/.
-    tmp_link = reports_dir / ".latest.tmp"
+    point_latest(reports_dir, journal["run_id"])
+    return path
+
+
+def point_latest(folder: Path, name: str) -> None:
+    """Make `folder`/latest a link to `folder`/`name`, replacing the old link atomically. Relative,
+    so the link also resolves on the host that mounts reports/."""
+    tmp_link = folder / ".latest.tmp"
     if tmp_link.is_symlink() or tmp_link.exists():
         tmp_link.unlink()
-    tmp_link.symlink_to(journal["run_id"])
-    tmp_link.replace(latest)
-    return path
+    tmp_link.symlink_to(name)
+    tmp_link.replace(folder / "latest")
 
 
 def read(path: Path) -> dict:
