@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal test test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal dashboard dashboard-stop test test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ chaos-validate: ## Check a game-day file without touching the lab (FILE=path, de
 
 heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stopped containers)
 	@bin/lab heal
+
+dashboard: ## Live web UI on http://127.0.0.1:8090/: topology, the fault now, fault and halt buttons
+	@bin/lab dashboard
+
+dashboard-stop: ## Stop the dashboard (its faults are reverted first)
+	@bin/lab dashboard-stop
 
 down: ## Remove the lab's containers, networks and volumes
 	@bin/lab down

@@ -116,6 +116,16 @@ def test_status_reports_exactly_one_holder_of_each_role(status):
         assert status["services"][name]["health"] == "healthy", name
 
 
+def test_the_kafka_controller_read_from_the_voters_state_is_the_one_kafkas_own_tool_names(lab):
+    # `make status` reads KRaft's quorum-state files (no JVM per look); Kafka's tool is the cross-check.
+    from halab.lab import containers, status as lab_status
+
+    services = containers.lab_containers(containers.client())
+    from_files = lab_status.kafka_controller(services)
+    assert from_files in topology.KAFKAS
+    assert from_files == lab_status.kafka_controller_by_tool(services)
+
+
 def test_every_app_replica_serves_requests(lab):
     served = {requests.get(f"{BASE}/healthz", timeout=5).headers["X-Served-By"] for _ in range(12)}
     assert served == set(topology.APPS)

@@ -62,6 +62,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
       130  interrupted (Ctrl-C, SIGTERM); its faults were reverted
     """
     from halab.chaos import journal as journal_mod
+    from halab.chaos.broadcast import Publisher
     from halab.chaos.gameday import load_gameday, select
     from halab.chaos.knobs import collect_knobs
     from halab.chaos.lab import Lab
@@ -89,7 +90,9 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     status, error = "completed", None
     knobs = collect_knobs(lab)
     try:
-        with LiveView(runner.progress):
+        # The terminal view, and the same progress published for the dashboard (`make dashboard`),
+        # in the reports folder the dashboard reads, wherever this run's journal goes (the bench's).
+        with LiveView(runner.progress), Publisher(runner.progress, DEFAULT_REPORTS):
             runner.run(scenarios)
     except KeyboardInterrupt:
         status = "aborted"

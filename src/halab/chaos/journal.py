@@ -17,6 +17,10 @@ from halab.chaos import measure
 from halab.chaos.progress import ScenarioResult
 
 
+# `gameday_file` of a fault injected from the dashboard: this prefix, then the request as JSON.
+FROM_DASHBOARD = "dashboard request "
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 

@@ -12,15 +12,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from halab.chaos.broadcast import WINDOW_S, probe_snapshot
 from halab.chaos.progress import Progress
-
-WINDOW_S = 3.0
-
-
-def rolling(probe, now: float, window: float = WINDOW_S) -> tuple[int, int]:
-    """(ok, total) of the probe's requests sent in the last `window` seconds."""
-    recent = [r for r in list(probe.timeline.requests) if r.t_send >= now - window]
-    return sum(1 for r in recent if r.ok), len(recent)
 
 
 def render(progress: Progress) -> Group:
@@ -34,10 +27,10 @@ def render(progress: Progress) -> Group:
     for col in ("probe", f"ok (last {WINDOW_S:g} s)", "success", "requests"):
         table.add_column(col)
     for p in progress.probes:
-        ok, total = rolling(p, p.clock())
-        rate = ok / total if total else None
+        now = probe_snapshot(p, p.clock())
+        rate = now["success"]
         style = "green" if rate == 1 else "yellow" if rate and rate > 0.5 else "red"
-        table.add_row(p.name, f"{ok}/{total}", f"[{style}]{'-' if rate is None else f'{rate:.0%}'}[/]", str(len(p.timeline.requests)))
+        table.add_row(p.name, f"{now['ok']}/{now['total']}", f"[{style}]{'-' if rate is None else f'{rate:.0%}'}[/]", str(now["requests"]))
     parts = [head, table]
     if progress.phase.startswith("waiting") or progress.phase == "recovering":
         parts += [Text(f"  still: {p}", style="dim") for p in progress.problems[:4]]

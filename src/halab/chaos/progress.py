@@ -25,7 +25,10 @@ class Progress:
     total: int
     index: int = 0
     scenario: str = ""
+    # What the scenario breaks and what should recover it (its description in the game day).
+    description: str = ""
     fault: str = ""
+    duration_s: float | None = None  # how long the fault stays injected: the countdown's start
     phase: str = "starting"
     phase_since: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.monotonic)

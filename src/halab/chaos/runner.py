@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import docker
 
-from halab.chaos import measure, targets
+from halab.chaos import deadline, measure, targets
 from halab.chaos.errors import FaultError, LabError, SteadyStateTimeout
 from halab.chaos.faults import FAULTS, Fault, FaultUnavailable
 from halab.chaos.gameday import GameDay, Scenario
@@ -59,6 +59,11 @@ def _role_holder(lab: Lab, role: str) -> str | None:
     return targets.ROLES[role].holder(lab)
 
 
+class _NoDeadline:
+    def disarm(self) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class Environment:
     """The runner's seams: the real lab by default, fakes in tests."""
@@ -69,6 +74,8 @@ class Environment:
     make_probe: Callable[[str, Callable[[], float], float, str], Probe] = _make_probe  # (name, clock, rate, run id)
     role_holder: Callable[[Lab, str], str | None] = _role_holder  # (lab, role) -> service, polled during a fault
     roles_now: Callable[[], dict[str, object]] = roles_now  # every role's holder, around a control scenario
+    # (lab, seconds, what) -> something with disarm(): the fault's own deadline (`deadline.arm`)
+    arm_deadline: Callable[[Lab, float, str], object] = deadline.arm
     clock: Callable[[], float] = time.monotonic
     # Holds a phase of the schedule (the baseline, the fault's duration, the tail): not a test sleep.
     wait: Callable[[float], None] = time.sleep
@@ -141,6 +148,7 @@ class FaultRun:
     reverted_at: float | None = None
     run_end: float | None = None  # when the probes were told to stop scheduling
     role_change: RoleChange | None = None
+    deadline: object = field(default_factory=_NoDeadline)  # disarmed once the revert succeeded
 
 
 class GameDayRunner:
@@ -180,6 +188,7 @@ class GameDayRunner:
     def run_scenario(self, sc: Scenario) -> ScenarioResult:
         result = ScenarioResult(sc, "fail", [], started_at=datetime.now(timezone.utc).isoformat())
         self.progress.fault, self.progress.probes = f"{sc.fault} {sc.target or ''}".strip(), []
+        self.progress.description, self.progress.duration_s = " ".join(sc.description.split()), sc.duration_s
         if not self._steady_before(result):
             return result
         roles_before = self.env.roles_now() if sc.target is None else None
@@ -227,6 +236,8 @@ class GameDayRunner:
         self.progress.probes = probes
         watcher = self._role_watcher(sc, result.service)
         try:
+            if fault.leftovers:  # something to undo if this controller dies: give it a deadline
+                run.deadline = self.env.arm_deadline(self.lab, d.baseline_s + sc.duration_s, f"{sc.name}: {fault.describe()}")
             for p in probes:
                 p.start()
                 run.probes.append(p)
@@ -241,6 +252,8 @@ class GameDayRunner:
                 with shielded_from_interrupts():
                     run.reverted_at = self.clock()
                     self._revert(fault, result)
+                    if result.revert_error is None:
+                        run.deadline.disarm()
                 if result.revert_error is None:  # a lab left broken will not recover: do not wait for it
                     self._recover(result, run.reverted_at)
         except LabError as e:
@@ -285,6 +298,8 @@ class GameDayRunner:
         with shielded_from_interrupts():
             try:
                 self._revert(fault, result)
+                if result.revert_error is None:  # else the deadline heals what the revert could not
+                    run.deadline.disarm()
             finally:
                 self.progress.enter("verifying writes")
                 # The run ends when the probes stop scheduling, not once they drained: a request

@@ -7,6 +7,7 @@ Every inspector tolerates dead members: a lab mid-failover is exactly when statu
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -172,6 +173,23 @@ def parse_quorum_leader(describe_status_output: str) -> int | None:
     if not m or int(m.group(1)) < 0:
         return None
     return int(m.group(1))
+
+
+def leader_from_quorum_states(states: list[str]) -> int | None:
+    """The active controller's node id from the voters' `quorum-state` files (KRaft keeps its
+    election state there: leaderId and leaderEpoch, rewritten at every transition). The newest
+    epoch that names a leader wins: a stale file (a partitioned or frozen old leader) has an older
+    epoch, and a candidate's file names no leader at all."""
+    best: tuple[int, int] | None = None  # (epoch, leader)
+    for text in states:
+        try:
+            state = json.loads(text)
+            epoch, leader = int(state["leaderEpoch"]), int(state["leaderId"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if leader >= 0 and (best is None or epoch > best[0]):
+            best = (epoch, leader)
+    return best[1] if best else None
 
 
 BROKER_BY_NODE_ID = {node_id: name for name, node_id in topology.KAFKA_NODE_IDS.items()}

@@ -41,6 +41,10 @@ class FakeFault:
     def __init__(self, world: "World", name: str, service: str) -> None:
         self.world, self.name, self.service = world, name, service
 
+    @property
+    def leftovers(self) -> tuple[str, ...]:
+        return () if self.name == "none" else ("stopped",)
+
     def describe(self) -> str:
         return f"kill {self.service}"
 
@@ -103,6 +107,7 @@ class World:
         self.steady_waits = 0
         self.roles = [{"pg_leader": "pg1"}]
         self.on_revert = lambda: None
+        self.deadlines: list[list] = []  # [seconds, what, disarmed] per armed deadline
         self.on_probe_stop = lambda: None
 
     def clock(self) -> float:
@@ -126,6 +131,11 @@ class World:
         self.probes.append(probe)
         return probe
 
+    def arm_deadline(self, lab, seconds: float, what: str) -> SimpleNamespace:
+        armed = [seconds, what, False, self.now]
+        self.deadlines.append(armed)
+        return SimpleNamespace(disarm=lambda: armed.__setitem__(2, True))
+
     def roles_now(self) -> dict:
         return self.roles.pop(0) if len(self.roles) > 1 else self.roles[0]
 
@@ -137,6 +147,7 @@ class World:
             make_probe=self.make_probe,
             role_holder=lambda lab, role: None,
             roles_now=self.roles_now,
+            arm_deadline=self.arm_deadline,
             clock=self.clock,
             wait=self.wait,
         )
@@ -172,6 +183,25 @@ def test_a_whole_scenario_runs_and_is_judged_on_what_the_probes_recorded(world):
     assert result.measures.probes["postgres"].writes.lost == 0
 
 
+def test_a_fault_carries_a_deadline_from_before_its_baseline_until_its_revert_succeeded(world):
+    gd = game_day(world)
+    gd.run_scenario(gd.gameday.scenarios[0])
+    # Armed when the probes started (t=1, after 1 s of steady state) for the baseline and the
+    # fault's duration (the watchdog adds its own grace), disarmed by the revert.
+    ((seconds, what, disarmed, armed_at),) = world.deadlines
+    assert (seconds, what, disarmed, armed_at - gd.t0) == (2 + 4, "app1-kill: kill app1", True, 1.0)
+
+
+def test_a_fault_whose_revert_failed_keeps_its_deadline_armed_so_the_watchdog_heals_it(world):
+    def fail():
+        raise FaultError("could not start app1")
+
+    world.on_revert = fail
+    gd = game_day(world)
+    gd.run(list(gd.gameday.scenarios))
+    assert [d[2] for d in world.deadlines] == [False]
+
+
 def test_a_control_scenario_fails_when_a_role_moves_while_nothing_was_injected(world):
     gd = game_day(world, """
 title: control
@@ -181,6 +211,7 @@ scenarios:
 """)
     world.roles = [{"pg_leader": "pg1"}, {"pg_leader": "pg2"}]
     result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert world.deadlines == []  # nothing injected, nothing to undo
     assert result.verdict == "fail"
     assert result.reasons == ["false failover: pg_leader moved pg1 → pg2 while nothing was injected"]
 

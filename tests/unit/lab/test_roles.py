@@ -74,3 +74,20 @@ def test_quorum_leader_parsing():
 def test_etcd_leader_from_status():
     assert roles.etcd_is_leader({"header": {"member_id": "42"}, "leader": "42"})
     assert not roles.etcd_is_leader({"header": {"member_id": "42"}, "leader": "7"})
+
+
+def _state(leader: int, epoch: int, voted: int = -1) -> str:
+    return (f'{{"clusterId":"","leaderId":{leader},"leaderEpoch":{epoch},"votedId":{voted},"appliedOffset":0,'
+            '"currentVoters":[{"voterId":1},{"voterId":2},{"voterId":3}],"data_version":0}')
+
+
+def test_the_controller_is_the_leader_of_the_newest_epoch_in_the_voters_quorum_state_files():
+    # Steady: every voter names kafka1 in epoch 2 (the files as KRaft writes them).
+    assert roles.leader_from_quorum_states([_state(1, 2), _state(1, 2, voted=1), _state(1, 2)]) == 1
+    # After a failover the frozen old leader still says 1 in epoch 2; the others elected 3 in epoch 3.
+    assert roles.leader_from_quorum_states([_state(1, 2), _state(3, 3, voted=3), _state(3, 3)]) == 3
+    # A partitioned voter runs elections of its own (candidate: no leader, ever higher epochs).
+    assert roles.leader_from_quorum_states([_state(-1, 9, voted=2), _state(3, 3), _state(3, 3)]) == 3
+    # Mid-election nobody names a leader yet; unreadable files say nothing.
+    assert roles.leader_from_quorum_states([_state(-1, 4, voted=2), _state(-1, 4, voted=3)]) is None
+    assert roles.leader_from_quorum_states(["", "not json", '{"leaderId": 2}']) is None

@@ -21,7 +21,7 @@ from halab.chaos import report
 from halab.chaos.cli import EXIT_FAILED, run_outcome
 from halab.chaos.html import _charts
 from halab.chaos.html.errors import JournalError
-from halab.chaos.journal import RECORD_FIELDS
+from halab.chaos.journal import FROM_DASHBOARD, RECORD_FIELDS
 from halab.chaos.measure import format_seconds
 
 DEFAULT_GAMEDAY = "gamedays/default.yaml"
@@ -191,6 +191,11 @@ def _reproduce(journal: dict) -> list[str]:
     profile = ((journal.get("knobs") or {}).get("profile") or {}).get("name")
     if profile and profile != "unknown":
         commands.append(f"make up PROFILE={profile}")
+    source = journal.get("gameday_file") or ""
+    if source.startswith(FROM_DASHBOARD):
+        request = source.removeprefix(FROM_DASHBOARD)
+        return [*commands, "make dashboard",
+                f"curl -X POST http://127.0.0.1:8090/api/faults -H 'Content-Type: application/json' -d '{request}'"]
     chaos = "make chaos"
     if (journal.get("gameday_file") or DEFAULT_GAMEDAY) != DEFAULT_GAMEDAY:
         chaos += f" FILE={journal['gameday_file']}"
