@@ -16,7 +16,11 @@ const HISTORY = 180; // points (seconds) kept in the charts
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
+const ROLES = [["vip_holder", "VIP holder"], ["pg_leader", "Postgres leader"], ["pg_sync_standby", "sync standby"],
+  ["redis_master", "Redis master"], ["kafka_controller", "Kafka controller"], ["etcd_leader", "etcd leader"]];
 let catalogue = null;
+let lastRoles = null;
+const changes = []; // {at, role, from, to}, newest first
 let choice = null; // {scenario} or {fault, target}
 
 // -- topology ------------------------------------------------------------------------------------
@@ -83,6 +87,23 @@ function drawTopology(lab) {
   $("problems").innerHTML = st.problems.map((p) => `<li>${esc(p)}</li>`).join("");
 }
 
+// Role changes, as the looks see them: who held each role before and who holds it now.
+function noteRoleChanges(st, now) {
+  if (!st) return;
+  const roles = Object.fromEntries(ROLES.map(([key]) => [key, st[key] ?? null]));
+  if (lastRoles) {
+    for (const [key, label] of ROLES) {
+      if (roles[key] !== lastRoles[key]) changes.unshift({ at: now, role: label, from: lastRoles[key], to: roles[key] });
+    }
+  }
+  lastRoles = roles;
+  changes.splice(12);
+  const clock = (t) => new Date(t * 1000).toLocaleTimeString();
+  $("changes").innerHTML = changes.map((c) => `<li data-role="${esc(c.role)}"><span class="quiet">${clock(c.at)}</span>
+    ${esc(c.role)}: <b>${esc(c.from ?? "nobody")}</b> → <b>${esc(c.to ?? "nobody")}</b></li>`).join("")
+    || `<li class="quiet">none since this page opened</li>`;
+}
+
 // -- the fault now -------------------------------------------------------------------------------
 function rateClass(r) { return r == null ? "" : r >= 0.999 ? "ok" : r > 0.5 ? "warn" : "bad"; }
 
@@ -102,7 +123,7 @@ function runCard(run) {
     <div><b>fault:</b> ${esc(run.fault)}${run.duration_s ? ` for ${run.duration_s} s` : ""}</div>
     <div class="phase"><span id="run-phase" class="word ${esc(run.phase.replace(/ /g, "-"))}">${phaseWord}</span>
       <span class="countdown" id="countdown">${clock}</span><span class="quiet">elapsed ${run.elapsed_s.toFixed(0)} s</span></div>
-    <table class="probes"><thead><tr><th>probe</th><th>ok (3 s)</th><th>ok/all</th><th>median ms</th><th>max ms</th><th>requests</th></tr></thead>
+    <table class="probes"><thead><tr><th>probe</th><th>ok, last 3 s</th><th></th><th>median ms</th><th>max ms</th><th>sent</th></tr></thead>
     <tbody>${probes}</tbody></table>${still}${done}</div>`;
 }
 
@@ -121,7 +142,7 @@ function drawRuns(runs) {
 }
 
 // -- charts: each probe's rolling success and latency, second by second -------------------------
-const series = { t: [] };
+const series = { t: [], fault: [] };
 let charts = null;
 
 function makeCharts() {
@@ -133,6 +154,7 @@ function makeCharts() {
     scales: { x: { time: true }, y: kind === "ms" ? { distr: 3 } : { range: [0, 100] } },
     series: [{}, ...probes.map((p) => ({ label: p, stroke: PROBE_COLOURS[p], width: 2, spanGaps: false }))],
     axes: [{}, { label: kind === "ms" ? "ms" : "%" }],
+    hooks: { drawClear: [shadeFaults] },
   });
   charts = {
     ok: new uPlot(common("ok"), [series.t, ...probes.map((p) => series["ok_" + p])], $("chart-success")),
@@ -141,10 +163,24 @@ function makeCharts() {
   window.addEventListener("resize", () => { charts.ok.setSize({ width: width(), height: 190 }); charts.ms.setSize({ width: width(), height: 190 }); });
 }
 
+// The seconds a fault was in place, shaded behind the lines (as in the HTML report).
+function shadeFaults(u) {
+  const ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+  ctx.save();
+  ctx.fillStyle = "rgba(213, 94, 0, 0.13)";
+  for (let i = 1; i < series.t.length; i++) {
+    if (!series.fault[i]) continue; // from the tick before to this one, which saw the fault active
+    const x0 = u.valToPos(series.t[i - 1], "x", true), x1 = u.valToPos(series.t[i], "x", true);
+    ctx.fillRect(x0, top, x1 - x0, height);
+  }
+  ctx.restore();
+}
+
 function addPoint(now, run) {
   const probes = Object.keys(PROBE_COLOURS);
   const byName = Object.fromEntries((run?.probes || []).map((p) => [p.name, p]));
   series.t.push(now);
+  series.fault.push(run && run.phase === "fault active" ? 1 : 0);
   for (const p of probes) {
     const s = byName[p];
     series["ok_" + p].push(s && s.success != null ? s.success * 100 : null);
@@ -228,6 +264,7 @@ function connect() {
   events.addEventListener("tick", (e) => {
     const tick = JSON.parse(e.data);
     drawTopology(tick.lab);
+    noteRoleChanges(tick.lab.status, tick.now_unix);
     const run = drawRuns(tick.runs);
     addPoint(tick.now_unix, run);
     document.body.dataset.ticks = String(Number(document.body.dataset.ticks || 0) + 1);
