@@ -171,8 +171,8 @@ def _check_numbers(facts: dict, journal: dict) -> None:
     terminal = terminal_cells(journal)
     for s in journal["scenarios"]:
         row = facts["summary"][s["name"]]
-        assert [row["failover_s"], row["new_requests_ok_s"], row["longest_stall_s"], row["requests_failed"], row["lost"],
-                row["return"], row["back_to_steady_s"]] == terminal[s["name"]][2:9], s["name"]
+        assert [row["failover_s"], row["predicted_failover_s"], row["new_requests_ok_s"], row["longest_stall_s"],
+                row["requests_failed"], row["lost"], row["return"], row["back_to_steady_s"]] == terminal[s["name"]][2:10], s["name"]
         assert row["verdict"] == s["verdict"]
         shown = facts["scenarios"][s["name"]]
         if s.get("measures"):

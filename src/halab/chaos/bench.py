@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.table import Table
 
+from halab.chaos import predict
 from halab.chaos.journal import point_latest
 from halab.chaos.report import STORES, median
 
@@ -33,9 +34,13 @@ def _profile_of(journal: dict, folder: str) -> str:
     return ((journal.get("knobs") or {}).get("profile") or {}).get("name") or folder
 
 
-def _run(scenario: dict, run_id: str) -> dict:
+def _run(scenario: dict, run_id: str, knobs: dict) -> dict:
+    # Journals from before predictions existed are predicted now, from the knobs they recorded.
+    predicted = scenario.get("predicted_failover_s") if "predicted_failover_s" in scenario else (
+        (p := predict.predict(scenario, knobs)) and p.to_json())
     return {
         "run_id": run_id,
+        "predicted_failover_s": predicted,
         "failover_s": scenario.get("failover_s"),
         "new_requests_ok_s": scenario.get("new_requests_ok_s"),
         "longest_stall_s": scenario.get("longest_stall_s"),
@@ -61,6 +66,8 @@ def _summary(runs: list[dict]) -> dict[str, Any]:
         "measured": len(measured),
         "never_recovered": never,
         "median_failover_s": None if never or not failovers else round(median(failovers), 3),
+        # The knobs are the same in every run of a profile: the first run's prediction stands for all.
+        "predicted_failover_s": runs[0]["predicted_failover_s"] if runs else None,
         "spread_s": [min(failovers), max(failovers)] if failovers else None,
         "median_new_requests_ok_s": _round(median([r["new_requests_ok_s"] for r in measured])),
         "median_failed": median([r["requests_failed"] for r in measured if r["requests_failed"] is not None]),
@@ -89,7 +96,8 @@ def collect(bench_dir: Path) -> dict:
         for scenario in journal.get("scenarios", []):
             if scenario["name"] not in order:
                 order.append(scenario["name"])
-            by_scenario.setdefault(scenario["name"], {}).setdefault(profile, []).append(_run(scenario, journal["run_id"]))
+            by_scenario.setdefault(scenario["name"], {}).setdefault(profile, []).append(
+                _run(scenario, journal["run_id"], journal.get("knobs") or {}))
     rows = []
     for name in order:
         row: dict[str, Any] = {"scenario": name}
@@ -121,6 +129,14 @@ def _failover(summary: dict | None) -> str:
     return f"{summary['median_failover_s']:.1f}{spread}"
 
 
+def _predicted(summary: dict | None) -> str:
+    p = (summary or {}).get("predicted_failover_s")
+    if not p:
+        return "-"
+    where = predict.compare(summary.get("median_failover_s"), p)
+    return f"{p['min']:.1f}-{p['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
+
+
 def _lost(summary: dict | None) -> str:
     if not summary or not summary["lost_max"]:
         return "-"
@@ -138,6 +154,7 @@ def table(bench: dict) -> Table:
     t.add_column("scenario")
     for p in profiles:
         t.add_column(f"{p} failover s (min-max)", justify="right")
+        t.add_column(f"{p} predicted s", justify="right")
         t.add_column(f"{p} failed", justify="right")
         t.add_column(f"{p} lost pg/rd/kf/http", justify="center")
     t.add_column("stock/tuned", justify="right")
@@ -145,7 +162,7 @@ def table(bench: dict) -> Table:
         cells = [row["scenario"]]
         for p in profiles:
             s = row.get(p)
-            cells += [_failover(s), "-" if not s or s["median_failed"] is None else f"{s['median_failed']:.0f}", _lost(s)]
+            cells += [_failover(s), _predicted(s), "-" if not s or s["median_failed"] is None else f"{s['median_failed']:.0f}", _lost(s)]
         cells.append("-" if row["ratio"] is None else f"{row['ratio']:g}×")
         t.add_row(*cells)
     return t

@@ -242,6 +242,6 @@ def bench_report(bench_dir: Path) -> None:
         path, summary = write(bench_dir)
     except (BenchError, OSError, ValueError) as e:
         raise click.ClickException(str(e)) from None
-    console = Console() if Console().is_terminal else Console(width=160)
+    console = Console() if Console().is_terminal else Console(width=200)
     console.print(table(summary))
     click.echo(f"bench: {path}")

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from halab.chaos import measure
+from halab.chaos import measure, predict
 from halab.chaos.progress import ScenarioResult
 
 
@@ -74,6 +74,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "description": r.scenario.description,
         "fault": r.scenario.fault,
         "target": str(r.scenario.target) if r.scenario.target else None,
+        "params": r.scenario.model_dump(mode="json").get("params") or {},
         "service": r.service,
         "fault_description": r.fault_description,
         "started_at": r.started_at,
@@ -122,6 +123,10 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
     """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
     interrupted and so has no entry of its own."""
     scenarios = [scenario_json(r) for r in results]
+    for s in scenarios:  # what the knobs in force say the failover should be, beside what it was
+        p = predict.predict(s, knobs)
+        s["predicted_failover_s"] = p.to_json() if p else None
+        s["failover_vs_predicted"] = predict.explain(s["failover_s"], s["predicted_failover_s"])
     return {
         "run_id": run_id,
         "title": title,

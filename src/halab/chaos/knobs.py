@@ -57,15 +57,28 @@ def _profile() -> dict:
         return {"name": "unknown", "error": str(e)}
 
 
+def _keepalived(lab: Lab) -> dict:
+    knobs = _grep(lab, "lb1", KEEPALIVED_CONF, r"^\s*(version|advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$")
+    # Each node's own priority sets how long it waits as the backup (the skew of master-down).
+    priorities = {lb: _grep(lab, lb, KEEPALIVED_CONF, r"^\s*(priority)\s+(\d+)").get("priority") for lb in topology.LBS}
+    knobs["priority"] = {lb: p for lb, p in priorities.items() if p is not None}
+    return knobs
+
+
+KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
+
+
 def collect_knobs(lab: Lab) -> dict:
     """The profile the services were started with, and each knob read back from the service."""
     return {
         "profile": _profile(),
-        "keepalived": _grep(lab, "lb1", "/etc/keepalived/keepalived.conf", r"^\s*(version|advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$"),
-        "haproxy": _grep(lab, "lb1", "/etc/haproxy/haproxy.cfg", r"^\s*(default-server|timeout check|retry-on|retries)\s+(.*)$"),
+        "keepalived": _keepalived(lab),
+        "haproxy": _grep(lab, "lb1", "/etc/haproxy/haproxy.cfg",
+                         r"^\s*(default-server|timeout check|timeout connect|retry-on|retries)\s+(.*)$"),
         "patroni": _patroni(),
         "sentinel": _sentinel(),
         "kafka": _grep(lab, "kafka1", "/var/lib/kafka/server.properties",
                        r"^(broker\.session\.timeout\.ms|broker\.heartbeat\.interval\.ms|min\.insync\.replicas|"
-                       r"unclean\.leader\.election\.enable|replica\.lag\.time\.max\.ms)=(.*)$"),
+                       r"unclean\.leader\.election\.enable|replica\.lag\.time\.max\.ms|"
+                       r"controller\.quorum\.fetch\.timeout\.ms|controller\.quorum\.election\.timeout\.ms)=(.*)$"),
     }

@@ -78,6 +78,9 @@ class FaultWindow:
 
     injected_at: float
     reverted_at: float | None
+    # When the fault's inject() returned: a busy Docker engine can take seconds to carry out a
+    # kill. Measures count from `injected_at` (the less flattering choice); the journal shows both.
+    inject_returned_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from halab.chaos import predict
+
 STORES = ("postgres", "redis", "kafka", "http")
+# An injection slower than this is worth a line under the table.
+SLOW_INJECT_S = 0.5
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
 
 
@@ -37,6 +41,15 @@ def _new_requests(s: dict) -> str:
     return "never" if s["new_requests_ok_s"] is None else _s(s["new_requests_ok_s"])
 
 
+def _predicted(s: dict) -> str:
+    """The predicted range, and whether the measured failover fell outside it."""
+    p = s.get("predicted_failover_s")
+    if not p:
+        return "-"
+    where = predict.compare(s.get("failover_s"), p)
+    return f"{p['min']:.1f}-{p['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
+
+
 def _budget(b: dict) -> str:
     parts = []
     if b.get("max_failover_s") is not None:
@@ -52,7 +65,8 @@ def _budget(b: dict) -> str:
 
 def results_table(journal: dict) -> Table:
     table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
-    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("new req s", "right"),
+    for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("predicted s", "right"),
+                         ("new req s", "right"),
                          ("stall s", "right"),
                          ("failed req", "right"),
                          ("lost pg/rd/kf/http", "center"), ("return", "right"), ("steady s", "right"),
@@ -65,7 +79,7 @@ def results_table(journal: dict) -> Table:
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
             s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
-            "never recovered" if _never_recovered(s) else _s(s["failover_s"]), _new_requests(s),
+            "never recovered" if _never_recovered(s) else _s(s["failover_s"]), _predicted(s), _new_requests(s),
             _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
             f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
@@ -84,6 +98,12 @@ def print_report(journal: dict, console: Console | None = None) -> None:
             console.print(f"[bold]{s['name']}[/] ({s['verdict']}):")
             for reason in s["reasons"]:
                 console.print(f"  - {reason}")
+        w = s.get("window") or {}
+        if w.get("inject_returned_at") is not None and w["inject_returned_at"] - w["injected_at"] > SLOW_INJECT_S:
+            console.print(f"[yellow]{s['name']}: the fault took {w['inject_returned_at'] - w['injected_at']:.1f} s to inject "
+                          "(a busy Docker engine); its failover counts from the moment it was asked for[/]")
+        if s.get("failover_vs_predicted"):
+            console.print(f"[yellow]{s['name']}: {s['failover_vs_predicted']}[/]")
         rc = s.get("role_change")
         if rc and rc.get("new_holder"):
             console.print(f"[dim]{s['name']}: {rc['role']} moved {rc['old_holder']} → {rc['new_holder']}"

@@ -145,6 +145,7 @@ class FaultRun:
 
     probes: list[Probe] = field(default_factory=list)  # the ones that started
     injected_at: float | None = None
+    inject_returned_at: float | None = None
     reverted_at: float | None = None
     run_end: float | None = None  # when the probes were told to stop scheduling
     role_change: RoleChange | None = None
@@ -247,6 +248,7 @@ class GameDayRunner:
                 self.progress.enter("fault active")
                 run.injected_at = self.clock()
                 fault.inject()
+                run.inject_returned_at = self.clock()
                 self.env.wait(sc.duration_s or d.duration_s)
                 self.progress.enter("reverting")
                 with shielded_from_interrupts():
@@ -328,7 +330,7 @@ class GameDayRunner:
         if run.injected_at is None:
             result.reasons = result.reasons or ["the fault was never injected"]
             return
-        result.window = FaultWindow(run.injected_at, run.reverted_at)
+        result.window = FaultWindow(run.injected_at, run.reverted_at, run.inject_returned_at)
         result.measures = measure.measure_scenario(result.timelines, result.window, run_end=run.run_end)
         verdict = measure.judge(result.measures, sc.budget)
         result.reasons = [*result.reasons, *verdict.reasons]

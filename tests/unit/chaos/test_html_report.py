@@ -183,9 +183,9 @@ def test_the_fixture_page_stays_small(page):
 def test_the_summary_row_is_the_terminal_tables_row(page, journal, name):
     cells = terminal_row(journal, name)
     row = page.summary[name]
-    assert [row["failover_s"], row["new_requests_ok_s"], row["longest_stall_s"], row["requests_failed"], row["lost"],
-            row["return"], row["back_to_steady_s"]] == cells[2:9]
-    assert row["verdict"] == cells[10]
+    assert [row["failover_s"], row["predicted_failover_s"], row["new_requests_ok_s"], row["longest_stall_s"],
+            row["requests_failed"], row["lost"], row["return"], row["back_to_steady_s"]] == cells[2:10]
+    assert row["verdict"] == cells[11]
 
 
 def test_the_figures_are_the_journals(page):

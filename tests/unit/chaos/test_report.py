@@ -94,13 +94,21 @@ def test_report_shows_never_recovered(capsys: pytest.CaptureFixture[str]) -> Non
     assert report_row(SKIPPED, capsys)[2] == "-"  # not measured, so no failover at all
 
 
+def test_the_predicted_range_is_beside_the_failover_and_says_when_the_measure_fell_outside(capsys):
+    predicted = {"min": 4.3, "expected": 6.5, "max": 9.0, "formula": "ttl ..."}
+    assert report_row({**RECOVERED_IN_2_S, "predicted_failover_s": predicted}, capsys)[3] == "4.3-9.0 (below)"
+    assert report_row({**RECOVERED_IN_2_S, "failover_s": 6.0, "predicted_failover_s": predicted}, capsys)[3] == "4.3-9.0"
+    assert report_row({**RECOVERED_IN_2_S, "failover_s": 9.2, "predicted_failover_s": predicted}, capsys)[3] == "4.3-9.0 (above)"
+    assert report_row(RECOVERED_IN_2_S, capsys)[3] == "-"  # a journal from before predictions
+
+
 def test_report_shows_an_inconclusive_read_back(capsys: pytest.CaptureFixture[str]) -> None:
-    assert report_row(POSTGRES_READ_BACK_FAILED, capsys)[6] == "inconclusive/-/-/0"
-    assert report_row(POSTGRES_LOST_3, capsys)[6] == "3/-/-/0"
+    assert report_row(POSTGRES_READ_BACK_FAILED, capsys)[7] == "inconclusive/-/-/0"
+    assert report_row(POSTGRES_LOST_3, capsys)[7] == "3/-/-/0"
 
 
 def test_the_send_side_figure_shows_never_and_is_blank_for_old_journals(capsys):
-    assert report_row({**RECOVERED_IN_2_S, "new_requests_ok_s": 1.0}, capsys)[3] == "1.0"
-    assert report_row({**NEVER_RECOVERED, "new_requests_ok_s": None}, capsys)[3] == "never"
-    assert report_row(RECOVERED_IN_2_S, capsys)[3] == "-"  # a journal from before the figure existed
+    assert report_row({**RECOVERED_IN_2_S, "new_requests_ok_s": 1.0}, capsys)[4] == "1.0"
+    assert report_row({**NEVER_RECOVERED, "new_requests_ok_s": None}, capsys)[4] == "never"
+    assert report_row(RECOVERED_IN_2_S, capsys)[4] == "-"  # a journal from before the figure existed
     assert medians({**RECOVERED_IN_2_S, "new_requests_ok_s": 1.0}, {**RECOVERED_IN_4_S, "new_requests_ok_s": None})[2] == "never (1 of 2)"

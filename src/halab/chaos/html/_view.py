@@ -81,6 +81,7 @@ class Scenario:
     fault: str
     target: str
     reasons: list[str]
+    prediction: str | None  # the predicted failover, its formula, and a flag when the measure fell outside
     figures: list[Figure]
     probes: list[dict]  # the per-probe table
     ledger: list[dict]
@@ -235,6 +236,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _prediction(s: dict) -> str | None:
+    p = s.get("predicted_failover_s")
+    if not p:
+        return None
+    text = f"Predicted failover {p['min']:.1f}-{p['max']:.1f} s (expected {p['expected']:.1f} s): {p['formula']}."
+    return text + (f" Measured: {s['failover_vs_predicted']}." if s.get("failover_vs_predicted") else "")
+
+
 def _summary_row(s: dict) -> dict:
     """The terminal table's row (report.results_table), cell by cell."""
     rd = s.get("return_disruption") or {}
@@ -243,6 +252,7 @@ def _summary_row(s: dict) -> dict:
         "name": s["name"],
         "target": f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
         "failover_s": "never recovered" if report._never_recovered(s) else report._s(s["failover_s"]),
+        "predicted_failover_s": report._predicted(s),
         "new_requests_ok_s": report._new_requests(s),
         "longest_stall_s": report._s(s.get("longest_stall_s")),
         "requests_failed": f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-",
@@ -269,6 +279,7 @@ def _scenario(index: int, s: dict, journal: dict) -> Scenario:
         name=s["name"],
         verdict=s["verdict"],
         description=(s.get("description") or "").strip(),
+        prediction=_prediction(s),
         fault=s.get("fault_description") or s.get("fault") or "?",
         target=f"{s['target']} → {s['service'] or '?'}" if s.get("target") else "none (control)",
         reasons=list(s.get("reasons") or []),

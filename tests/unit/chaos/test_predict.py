@@ -1,0 +1,112 @@
+"""Predicted failover from the knobs in force: each mechanism's formula on the lab's tuned and
+stock knobs (as `halab.chaos.knobs` reads them back into the journal), by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from halab.chaos import predict
+from halab.chaos.probes import http as http_probe
+
+
+def knobs(profile: str) -> dict:
+    """A journal's knobs section under the lab's two profiles."""
+    tuned = profile == "tuned"
+    return {
+        "profile": {"name": profile, "knobs": {
+            "HALAB_HAPROXY_APP_CHECK": "inter 1s fastinter 500ms downinter 1s fall 2 rise 2" if tuned else "inter 2s fall 3 rise 2",
+            "HALAB_HAPROXY_PG_CHECK": "inter 1s fastinter 500ms downinter 300ms fall 2 rise 1" if tuned else "inter 2s fall 3 rise 2",
+        }},
+        "keepalived": {"version": "3" if tuned else "2", "advert_int": "0.25" if tuned else "1", "interval": "1", "fall": "1",
+                       "rise": "2", "priority": {"lb1": "150", "lb2": "100"}},
+        "haproxy": {"timeout check": "800ms" if tuned else "2s", "timeout connect": "1s",
+                    "retry-on": ["conn-failure empty-response 502", "conn-failure"] if tuned else ["none", "none"]},
+        "patroni": {"ttl": 5 if tuned else 30, "loop_wait": 1 if tuned else 10, "retry_timeout": 2 if tuned else 10,
+                    "primary_start_timeout": 0 if tuned else 300},
+        "sentinel": {"down-after-milliseconds": "1000" if tuned else "30000", "quorum": "2"},
+        "kafka": {"broker.session.timeout.ms": "3000" if tuned else "9000", "broker.heartbeat.interval.ms": "750" if tuned else "2000",
+                  "controller.quorum.fetch.timeout.ms": "2000", "controller.quorum.election.timeout.ms": "1000"},
+    }
+
+
+def scenario(fault: str, target: str | None, **params) -> dict:
+    return {"fault": fault, "target": target, "params": params}
+
+
+def rng(p: predict.Prediction) -> tuple[float, float, float]:
+    return round(p.min, 2), round(p.expected, 2), round(p.max, 2)
+
+
+@pytest.mark.parametrize("profile, expected", [
+    # master-down = 3 × advert + (256 − priority)/256 × advert, for either node as the backup;
+    # expected adds half the client's 1 s connect timeout, max a whole one and an advert.
+    ("tuned", (0.85, 1.38, 2.15)),
+    ("stock", (3.41, 4.01, 5.61)),
+])
+def test_vrrp_master_down_interval_plus_a_lost_syn(profile, expected):
+    assert http_probe.CONNECT_TIMEOUT_S == 1.0
+    p = predict.predict(scenario("kill", "vip-holder"), knobs(profile))
+    assert rng(p) == expected
+    assert "3 × advert_int" in p.formula and "priorities 100, 150" in p.formula
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ("tuned", (4.3, 6.15, 8.3)),  # ttl 5, loop_wait 1, /primary found within rise 1 × downinter 0.3 s
+    ("stock", (20.3, 33.0, 46.0)),  # ttl 30, loop_wait 10, rise 2 × inter 2 s
+])
+def test_patroni_leader_key_expiry_loop_promotion_and_haproxy(profile, expected):
+    for fault in ("kill", "pause", "partition"):
+        assert rng(predict.predict(scenario(fault, "pg-leader"), knobs(profile))) == expected
+
+
+def test_a_crashed_postgres_fails_over_at_once_only_with_primary_start_timeout_0():
+    tuned = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("tuned"))
+    stock = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("stock"))
+    assert rng(tuned) == (0.3, 2.15, 4.3) and "primary_start_timeout = 0" in tuned.formula
+    assert stock.max == 310 and "restarts Postgres in place" in stock.formula
+
+
+@pytest.mark.parametrize("profile, expected", [("tuned", (1.2, 3.5, 6.0)), ("stock", (30.2, 32.5, 35.0))])
+def test_sentinel_down_after_agreement_election_promotion_and_the_clients_discovery(profile, expected):
+    assert rng(predict.predict(scenario("kill", "redis-master"), knobs(profile))) == expected
+
+
+@pytest.mark.parametrize("profile, broker, controller", [
+    ("tuned", (2.35, 3.73, 5.6), (5.1, 6.6, 8.6)),
+    ("stock", (7.1, 9.1, 11.6), (11.1, 12.6, 14.6)),
+])
+def test_kafka_fencing_by_session_timeout_and_the_quorums_timeouts_for_a_dead_controller(profile, broker, controller):
+    assert rng(predict.predict(scenario("kill", "kafka-partition-leader"), knobs(profile))) == broker
+    assert rng(predict.predict(scenario("kill", "kafka-controller"), knobs(profile))) == controller
+
+
+def test_haproxy_marks_a_dead_replica_down_and_retries_hide_it_when_they_are_on():
+    tuned = predict.predict(scenario("kill", "app"), knobs("tuned"))
+    stock = predict.predict(scenario("kill", "service:app2"), knobs("stock"))
+    assert rng(tuned) == (0.0, 1.0, 4.1) and "replayed on another replica" in tuned.formula  # 1 + 0.5 + 2 × 0.8, + 1 s connect
+    assert rng(stock) == (0.0, 6.0, 13.0) and "fail" in stock.formula  # 2 + 2 × 2 + 3 × 2 = 12 s to mark down
+
+
+def test_keepalived_gives_the_vip_up_when_its_track_script_fails():
+    p = predict.predict(scenario("kill-process", "vip-holder", process="haproxy"), knobs("tuned"))
+    assert rng(p) == (0.1, 0.63, 1.4)  # fall 1 × interval 1 s, then the backup's skew
+
+
+def test_no_failover_where_no_client_depends_on_the_member_alone_and_none_for_degrading_faults():
+    for target in ("etcd", "sentinel", "lb-backup", "pg-replica", "redis-replica"):
+        assert rng(predict.predict(scenario("kill", target), knobs("tuned"))) == (0, 0, 0)
+    assert rng(predict.predict(scenario("none", None), knobs("tuned"))) == (0, 0, 0)
+    assert predict.predict(scenario("delay", "pg-leader", ms=200), knobs("tuned")) is None
+
+
+def test_a_missing_knob_means_no_prediction_not_a_wrong_one():
+    assert predict.predict(scenario("kill", "pg-leader"), {"patroni": {}}) is None
+    assert predict.predict(scenario("kill", "redis-master"), {}) is None
+
+
+def test_a_measure_outside_the_range_is_flagged_with_a_likely_reason():
+    p = predict.predict(scenario("kill", "kafka-controller"), knobs("tuned")).to_json()
+    assert predict.compare(7.0, p) == "within" and predict.explain(7.0, p) is None
+    assert predict.explain(13.4, p).startswith("13.40 s is above the predicted 5.10-8.60 s: likely the new controller")
+    assert "below" in predict.explain(1.0, p)
+    assert predict.compare(None, p) is None and predict.compare(3.0, None) is None
