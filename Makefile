@@ -29,8 +29,8 @@ status: ## Who holds each role right now (JSON=1 for JSON)
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint
 
-chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check)
-	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) bin/lab chaos
+chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check; JUNIT=path for JUnit XML)
+	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) JUNIT=$(JUNIT) bin/lab chaos
 
 bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock tuned", SCENARIO="a b")
 	@RUNS=$(RUNS) PROFILES="$(PROFILES)" SCENARIO="$(SCENARIO)" bin/lab bench
@@ -59,8 +59,9 @@ $(PY): pyproject.toml
 	$(PY) -m pip install -q -e '.[app,tools,test]'
 	@touch $(PY)
 
-vendor: $(PY) ## Fetch the HTML report's charting library (pinned, integrity-checked; a no-op when present)
+vendor: $(PY) ## Fetch the HTML report's charting library and the tests' JUnit schema (pinned, checked; no-ops when present)
 	@$(PY) -m halab.chaos.html.vendor
+	@$(PY) tests/unit/chaos/junit_schema.py
 
 test-unit: $(PY) vendor ## Unit tests only (no Docker needed)
 	$(PY) -m pytest -m "not integration"

@@ -29,13 +29,30 @@ LATEST = ROOT / "reports" / "latest" / "journal.json"
 def journal(lab) -> dict:
     """One run of `make chaos`, the command users run; its exit code is checked per scenario."""
     before = LATEST.resolve() if LATEST.exists() else None
-    subprocess.run(["make", "chaos"], cwd=ROOT, check=False)
+    JUNIT.unlink(missing_ok=True)
+    subprocess.run(["make", "chaos", f"JUNIT={JUNIT.relative_to(ROOT)}"], cwd=ROOT, check=False)
     assert LATEST.exists() and LATEST.resolve() != before, "make chaos wrote no new journal"
     RUN_DIRS.append(LATEST.resolve().parent)  # later tests run game days of their own
     return json.loads(LATEST.read_text())
 
 
 RUN_DIRS: list[Path] = []
+JUNIT = ROOT / "reports" / "ci" / "halab-gameday.xml"
+
+
+def test_make_chaos_junit_lists_every_scenario_as_a_test_case_failed_as_the_journal_says(journal):
+    import xml.etree.ElementTree as ET
+
+    suite = ET.parse(JUNIT).getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == [s["name"] for s in journal["scenarios"]]
+    for s in journal["scenarios"]:
+        outcome = [child.tag for child in cases[s["name"]] if child.tag in ("failure", "error", "skipped")]
+        if s["verdict"] == "fail":
+            assert outcome in (["failure"], ["error"]), s["name"]
+            assert cases[s["name"]][0].get("message") == s["reasons"][0]
+        else:
+            assert outcome == {"pass": [], "skipped": ["skipped"]}[s["verdict"]], s["name"]
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER.exists()), reason="needs Chromium and chromedriver")

@@ -109,6 +109,9 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     print_report(journal)
     click.echo(f"journal: {path}")
     _html_report_beside(path)
+    from halab.chaos import junit
+
+    click.echo(f"junit: {junit.write(journal, path.parent / junit.FILE_NAME)}")
     # Last, below the table: how it ended, and what to do about it.
     message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
     if message:
@@ -146,15 +149,20 @@ def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, e
 @chaos.command()
 @click.argument("journal_file", type=click.Path(path_type=Path), default=DEFAULT_REPORTS / "latest" / "journal.json")
 @click.option("--html", "html", is_flag=True, help="Write report.html beside the journal instead (one file, opens offline).")
-def report(journal_file: Path, html: bool) -> None:
-    """Print the results table of a journal again (default: the latest run), or render its HTML
-    report with --html."""
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the journal as JUnit XML to this file instead (one test case per scenario).")
+def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
+    """Print the results table of a journal again (default: the latest run), render its HTML
+    report with --html, or its JUnit XML with --junit FILE."""
+    from halab.chaos import junit
     from halab.chaos.html import ReportError, load_journal, write_report
     from halab.chaos.report import print_report
 
     try:
         if html:
             click.echo(f"report: {write_report(journal_file)}")
+        elif junit_path:
+            click.echo(f"junit: {junit.write(load_journal(journal_file), junit_path)}")
         else:
             print_report(load_journal(journal_file))
     except ReportError as e:

@@ -304,6 +304,7 @@ def test_chaos_run_exits_0_when_every_scenario_passed(world, tmp_path, monkeypat
     result, doc = run_cli(world, tmp_path, monkeypatch)
     assert (result.exit_code, result.stderr) == (0, "")
     assert (doc["status"], doc["revert_failed"], doc["summary"]["pass"]) == ("completed", False, 2)
+    assert (tmp_path / "latest" / "junit.xml").read_text().count("<testcase ") == 2  # JUnit XML beside the journal
 
 
 @pytest.mark.parametrize("status, failed, revert_failed, code", [
