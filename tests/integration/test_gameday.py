@@ -143,8 +143,11 @@ def test_heal_undoes_faults_a_dead_controller_left_behind(journal):
 
 def test_ctrl_c_reverts_the_active_fault(journal):
     # Its own process group, so SIGINT reaches every process as a terminal's Ctrl-C would.
+    # SIGINT as a terminal leaves it: a shell that started the tests in the background without job
+    # control ignores it, and bash cannot trap a signal ignored on entry.
     proc = subprocess.Popen(["bin/lab", "chaos"], cwd=ROOT, env={**os.environ, "SCENARIO": "pg-leader-pause"},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         paused = eventually("a pg container paused by the running scenario",
                             lambda: [n for n, c in lab_containers().items() if c.status == "paused"], timeout=120)

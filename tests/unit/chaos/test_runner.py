@@ -254,6 +254,9 @@ def test_a_signal_during_the_clean_up_is_held_back_then_stops_the_game_day(world
     else:
         world.on_probe_stop = hook
     gd = game_day(world)
+    # What the process had before (default_int_handler from a terminal; SIG_IGN when started in the
+    # background by a shell without job control): the runner must put back exactly that.
+    before = signal.getsignal(signal.SIGINT)
 
     with pytest.raises(KeyboardInterrupt):
         gd.run(list(gd.gameday.scenarios))
@@ -261,7 +264,7 @@ def test_a_signal_during_the_clean_up_is_held_back_then_stops_the_game_day(world
     assert world.injected == ["app1"]  # the next scenario's fault never started
     assert world.running == [] and sorted(world.stopped) == ["http", "postgres"]  # the clean-up still finished
     assert world.reverted == ["app1", "app1"] and sent == [signum]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_the_run_ends_when_the_probes_are_told_to_stop_not_once_they_drained(world):
