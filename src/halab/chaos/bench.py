@@ -130,11 +130,8 @@ def _failover(summary: dict | None) -> str:
 
 
 def _predicted(summary: dict | None) -> str:
-    p = (summary or {}).get("predicted_failover_s")
-    if not p:
-        return "-"
-    where = predict.compare(summary.get("median_failover_s"), p)
-    return f"{p['min']:.1f}-{p['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
+    summary = summary or {}
+    return predict.label(summary.get("median_failover_s"), summary.get("predicted_failover_s"))
 
 
 def _lost(summary: dict | None) -> str:

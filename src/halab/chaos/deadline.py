@@ -61,7 +61,3 @@ def arm(lab: Lab, after_s: float, what: str) -> Deadline:
     )
     return Deadline(lab, container.id)
 
-
-def armed(lab: Lab) -> list[str]:
-    """What the watchdogs still waiting were armed for."""
-    return [c.labels.get(LABEL, "?") for c in lab.client.containers.list(filters={"label": LABEL})]

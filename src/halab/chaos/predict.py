@@ -66,6 +66,15 @@ class Knobs:
         values = [float(p) for p in found.values()] if isinstance(found, dict) else []
         return values or [150.0, 100.0]
 
+    def skews(self, advert_int: float) -> list[float]:
+        """VRRP's skew, (256 − priority)/256 × advert_int, of each node as the backup."""
+        return [(256 - p) / 256 * advert_int for p in self.priorities()]
+
+    def primary_found_within(self) -> float:
+        """How long HAProxy's /primary check takes to mark the new primary up: rise × downinter."""
+        check = self.haproxy_check("HALAB_HAPROXY_PG_CHECK")
+        return check.get("downinter", check.get("inter", 1.0)) * check.get("rise", 1.0)
+
     def haproxy_check(self, profile_key: str) -> dict[str, float]:
         """inter, fastinter, downinter (s), fall, rise of a backend's checks, from its profile line."""
         return parse_check(self.profile.get(profile_key, ""))
@@ -104,8 +113,7 @@ def vrrp(k: Knobs, sc: dict) -> Prediction | None:
     if adv is None:
         return None
     prios = k.priorities()
-    skew = lambda p: (256 - p) / 256 * adv  # noqa: E731
-    down = [3 * adv + skew(max(prios)), 3 * adv + skew(min(prios))]
+    down = sorted(3 * adv + skew for skew in k.skews(adv))
     syn = http_probe.CONNECT_TIMEOUT_S
     return Prediction(
         min=min(down), expected=sum(down) / 2 + syn / 2, max=max(down) + adv + syn,
@@ -120,7 +128,7 @@ def keepalived_track(k: Knobs, sc: dict) -> Prediction | None:
     interval, fall, adv = k.number("keepalived", "interval"), k.number("keepalived", "fall"), k.number("keepalived", "advert_int")
     if None in (interval, fall, adv):
         return None
-    skews = [(256 - p) / 256 * adv for p in k.priorities()]
+    skews = k.skews(adv)
     skew = max(skews)
     return Prediction(
         min=(fall - 1) * interval + min(skews), expected=(fall - 0.5) * interval + sum(skews) / len(skews),
@@ -155,10 +163,9 @@ def haproxy_app(k: Knobs, sc: dict) -> Prediction | None:
 
 def patroni(k: Knobs, sc: dict) -> Prediction | None:
     ttl, loop = k.number("patroni", "ttl"), k.number("patroni", "loop_wait")
-    check = k.haproxy_check("HALAB_HAPROXY_PG_CHECK")
     if ttl is None or loop is None:
         return None
-    detect = check.get("downinter", check.get("inter", 1.0)) * check.get("rise", 1.0)
+    detect = k.primary_found_within()
     p = PATRONI_PROMOTION
     return Prediction(
         min=ttl - loop + p[0], expected=ttl - loop / 2 + loop / 2 + p[1] + detect / 2, max=ttl + loop + p[2] + detect,
@@ -173,10 +180,9 @@ def patroni(k: Knobs, sc: dict) -> Prediction | None:
 
 def patroni_postgres_crash(k: Knobs, sc: dict) -> Prediction | None:
     loop, start_timeout = k.number("patroni", "loop_wait"), k.number("patroni", "primary_start_timeout")
-    check = k.haproxy_check("HALAB_HAPROXY_PG_CHECK")
     if loop is None or start_timeout is None:
         return None
-    detect = check.get("downinter", check.get("inter", 1.0)) * check.get("rise", 1.0)
+    detect = k.primary_found_within()
     p = PATRONI_PROMOTION
     if start_timeout > 0:
         return Prediction(min=p[0], expected=loop / 2 + 2.0, max=loop + start_timeout,
@@ -287,6 +293,14 @@ def explain(measured: float | None, prediction: dict | None) -> str | None:
         return (f"{measured:.2f} s is below the predicted {prediction['min']:.2f}-{prediction['max']:.2f} s: the failure was "
                 "noticed sooner than the timers say (an error at once instead of silence), or clients did not meet it")
     return None
+
+
+def label(measured: float | None, prediction: dict | None) -> str:
+    """The range as the tables show it, `min-max`, with `(above)` or `(below)` when the measure fell outside."""
+    if not prediction:
+        return "-"
+    where = compare(measured, prediction)
+    return f"{prediction['min']:.1f}-{prediction['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
 
 
 def compare(measured: float | None, prediction: dict | None) -> str | None:

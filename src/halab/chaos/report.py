@@ -42,12 +42,7 @@ def _new_requests(s: dict) -> str:
 
 
 def _predicted(s: dict) -> str:
-    """The predicted range, and whether the measured failover fell outside it."""
-    p = s.get("predicted_failover_s")
-    if not p:
-        return "-"
-    where = predict.compare(s.get("failover_s"), p)
-    return f"{p['min']:.1f}-{p['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
+    return predict.label(s.get("failover_s"), s.get("predicted_failover_s"))
 
 
 def _budget(b: dict) -> str:

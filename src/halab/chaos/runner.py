@@ -253,9 +253,7 @@ class GameDayRunner:
                 self.progress.enter("reverting")
                 with shielded_from_interrupts():
                     run.reverted_at = self.clock()
-                    self._revert(fault, result)
-                    if result.revert_error is None:
-                        run.deadline.disarm()
+                    self._revert(fault, result, run)
                 if result.revert_error is None:  # a lab left broken will not recover: do not wait for it
                     self._recover(result, run.reverted_at)
         except LabError as e:
@@ -299,9 +297,7 @@ class GameDayRunner:
         came; faults' revert is idempotent), then stops the probes, whatever the revert did."""
         with shielded_from_interrupts():
             try:
-                self._revert(fault, result)
-                if result.revert_error is None:  # else the deadline heals what the revert could not
-                    run.deadline.disarm()
+                self._revert(fault, result, run)
             finally:
                 self.progress.enter("verifying writes")
                 # The run ends when the probes stop scheduling, not once they drained: a request
@@ -310,10 +306,14 @@ class GameDayRunner:
                 for p in run.probes:
                     p.stop()
 
-    def _revert(self, fault: Fault, result: ScenarioResult) -> None:
-        """Reverts, keeping the first failure on the result and the runner instead of raising."""
+    def _revert(self, fault: Fault, result: ScenarioResult, run: FaultRun) -> None:
+        """Reverts, keeping the first failure on the result and the runner instead of raising. Once
+        a revert succeeded the fault's deadline is disarmed; after a failed one it stays armed, to
+        heal what the revert could not."""
         try:
             fault.revert()
+            if result.revert_error is None:
+                run.deadline.disarm()
         except Exception as e:
             if result.revert_error is None:
                 result.revert_error = _sentence(e)

@@ -22,7 +22,6 @@ import json
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
