@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from halab.chaos.faults import FAULTS
 from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, in_heal_order
-from halab.chaos.lab import Lab, lab_dev_sh
+from halab.chaos.lab import Lab
 
 
 def heal(lab: Lab) -> list[str]:
@@ -23,17 +23,17 @@ def heal(lab: Lab) -> list[str]:
     for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}):
         helper.remove(force=True)
         actions.append(f"removed leftover helper container {helper.name}")
-    for name, ct in lab.services().items():
+    services = lab.services()
+    for name, ct in services.items():
         for kind in in_docker:
             done = kind.undo(lab, name, ct)
             if done:
                 actions.append(done)
-        ct.reload()
-        if ct.status != "running" or not in_netns:
-            continue
-        # One helper container per service looks for (and removes) every kind at once.
-        code, out = lab.in_netns(name, lab_dev_sh(" ".join(kind.script for kind in in_netns) + " true"))
-        # Only the markers count: anything else the tools print is not something that was healed.
-        markers = out.split()
-        actions += [kind.done.format(service=name) for kind in in_netns if kind.marker in markers]
+    if in_netns:
+        # One helper container enters every running service's namespace and looks for every kind.
+        found = lab.in_every_netns(services, " ".join(kind.script for kind in in_netns) + " true")
+        for name in services:
+            # Only the markers count: anything else the tools print is not something that was healed.
+            markers = found.get(name, (0, ""))[1].split()
+            actions += [kind.done.format(service=name) for kind in in_netns if kind.marker in markers]
     return actions

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from halab.chaos.heal import heal
+from halab.chaos.lab import _split_by_service
 
 NETWORK = "halab_lab"
 
@@ -54,6 +55,7 @@ class FakeLab:
         self.cts = {ct.name: ct for ct in services}
         self.helpers = list(helpers)
         self.netns_runs: list[str] = []
+        self.helper_runs = 0
         self.client = self
 
     @property
@@ -71,17 +73,22 @@ class FakeLab:
     def network(self) -> FakeNetwork:
         return FakeNetwork()
 
-    def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:
-        script = command[-1]
-        self.netns_runs.append(service)
-        ct, out = self.cts[service], ["some tool output"]
-        if ct.netem and "HEALED-netem" in script:
-            ct.netem = False
-            out.append("HEALED-netem")
-        if ct.blackhole and "HEALED-blackhole" in script:
-            ct.blackhole = False
-            out.append("HEALED-blackhole")
-        return 0, "\n".join(out)
+    def in_every_netns(self, targets: dict[str, FakeContainer], script: str) -> dict[str, tuple[int, str]]:
+        self.helper_runs += 1
+        found = {}
+        for service, ct in targets.items():
+            if ct.status != "running":
+                continue
+            self.netns_runs.append(service)
+            out = ["some tool output"]
+            if ct.netem and "HEALED-netem" in script:
+                ct.netem = False
+                out.append("HEALED-netem")
+            if ct.blackhole and "HEALED-blackhole" in script:
+                ct.blackhole = False
+                out.append("HEALED-blackhole")
+            found[service] = (0, "\n".join(out))
+        return found
 
 
 def broken_lab() -> FakeLab:
@@ -97,22 +104,23 @@ def broken_lab() -> FakeLab:
     )
 
 
-def test_heal_undoes_every_leftover_one_line_each_in_service_order():
+def test_heal_undoes_every_leftover_one_line_each_containers_first_then_namespaces():
     lab = broken_lab()
     assert heal(lab) == [
         "removed leftover helper container halab-netns-1",
         "started sentinel2",
         "unpaused app1",
         "reconnected redis3 to halab_lab",
+        "started pg1",
+        "reconnected pg1 to halab_lab",
         "removed blackhole routes in app2",
         "removed netem rule in app3",
         "removed blackhole routes in app3",
-        "started pg1",
-        "reconnected pg1 to halab_lab",
     ]
     assert all(ct.status == "running" and NETWORK in ct.networks for ct in lab.cts.values())
-    # One helper container per running service looks for every namespace leftover at once.
+    # Namespaces are looked into once every container runs again, all from one helper container.
     assert lab.netns_runs == ["sentinel2", "app1", "redis3", "app2", "app3", "pg1", "kafka1"]
+    assert lab.helper_runs == 1
 
 
 def test_a_second_heal_finds_nothing():
@@ -124,3 +132,16 @@ def test_a_second_heal_finds_nothing():
 def test_a_container_that_does_not_run_has_no_namespace_to_look_in():
     lab = FakeLab(FakeContainer("app1", status="restarting"))
     assert heal(lab) == [] and lab.netns_runs == []
+
+
+def test_the_helpers_output_is_cut_into_each_services_code_and_output():
+    output = "\n".join([
+        "@@halab-netns-begin:app1", "HEALED-netem", "@@halab-netns-end:app1 0",
+        "@@halab-netns-begin:app2", "@@halab-netns-end:app2 1",
+        "@@halab-netns-begin:app3", "nsenter: cannot open /proc/9/ns/net: No such file",  # the helper died here
+    ])
+    assert _split_by_service(output) == {
+        "app1": (0, "HEALED-netem"),
+        "app2": (1, ""),
+        "app3": (-1, "nsenter: cannot open /proc/9/ns/net: No such file"),
+    }
