@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal dashboard dashboard-stop test test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -46,6 +46,15 @@ dashboard: ## Live web UI on http://127.0.0.1:8090/: topology, the fault now, fa
 
 dashboard-stop: ## Stop the dashboard (its faults are reverted first)
 	@bin/lab dashboard-stop
+
+save: ## Every lab image in one archive for laptops without a registry (FILE=halab-images.tar.gz, + FILE.manifest)
+	@FILE=$(FILE) bin/lab save
+
+load: ## Load an archive from make save, checked against its manifest (FILE=path)
+	@FILE=$(FILE) bin/lab load
+
+doctor: ## What this machine lacks to run the lab (Docker, Compose, CPUs, memory, disk, subnet, ports), and what to do
+	@bin/doctor
 
 down: ## Remove the lab's containers, networks and volumes
 	@bin/lab down

@@ -10,6 +10,8 @@ set -euo pipefail
 : "${LB_SELF_IP:?}" "${LB_PEER_IP:?}" "${VIP:?}" "${VIP_PREFIX:=24}"
 : "${HAPROXY_RESTART_DELAY:=5}"
 export LB_NAME
+# The lab network's first three octets (HALAB_SUBNET), for the backends' addresses.
+export HALAB_NET=${LB_SELF_IP%.*}
 
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 render-profile /etc/keepalived/keepalived.conf.tmpl |

@@ -54,8 +54,8 @@ def status(lab) -> dict:
     return lab_status()
 
 
-def lab_status() -> dict:
-    proc = run("make", "-s", "status", "JSON=1", check=False)
+def lab_status(env: dict | None = None) -> dict:
+    proc = run("make", "-s", "status", "JSON=1", check=False, env=env)
     try:
         return json.loads(proc.stdout)
     except json.JSONDecodeError:

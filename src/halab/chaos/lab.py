@@ -18,7 +18,7 @@ HELPER_IMAGE = "halab/base"
 
 # The interface that carries the lab address: eth0 at start, but Docker may name it eth1 after
 # the container was disconnected and reconnected (a healed partition).
-LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^10\\.77\\.0\\./ {print $2; exit}')"
+LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^%s\\./ {print $2; exit}')" % topology.NET.replace(".", "\\.")
 
 
 def lab_dev_sh(command: str) -> list[str]:

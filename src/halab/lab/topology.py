@@ -10,15 +10,36 @@ from __future__ import annotations
 import os
 
 PROJECT = os.environ.get("HALAB_COMPOSE_PROJECT", "halab")
-VIP = "10.77.0.10"
 
-LBS = {"lb1": "10.77.0.11", "lb2": "10.77.0.12"}
-APPS = {"app1": "10.77.0.21", "app2": "10.77.0.22", "app3": "10.77.0.23"}
-ETCDS = {"etcd1": "10.77.0.31", "etcd2": "10.77.0.32", "etcd3": "10.77.0.33"}
-SENTINELS = {"sentinel1": "10.77.0.41", "sentinel2": "10.77.0.42", "sentinel3": "10.77.0.43"}
-PGS = {"pg1": "10.77.0.51", "pg2": "10.77.0.52", "pg3": "10.77.0.53"}
-REDISES = {"redis1": "10.77.0.61", "redis2": "10.77.0.62", "redis3": "10.77.0.63"}
-KAFKAS = {"kafka1": "10.77.0.71", "kafka2": "10.77.0.72", "kafka3": "10.77.0.73"}
+
+def _network_prefix(subnet: str) -> str:
+    """'10.77.0.0/24' -> '10.77.0'. The lab's layout is one /24 whose last octet names the member."""
+    address, _, length = subnet.partition("/")
+    octets = address.split(".")
+    if length != "24" or len(octets) != 4 or octets[3] != "0" or not all(o.isdigit() and int(o) < 256 for o in octets):
+        raise ValueError(f"HALAB_SUBNET '{subnet}' is not a /24 ending in .0 (e.g. 10.77.0.0/24, 172.31.77.0/24)")
+    return ".".join(octets[:3])
+
+
+# The lab network (HALAB_SUBNET, bin/lab passes it on): 10.77.0.0/24 unless that clashes with a
+# VPN or LAN route on the host (make doctor).
+SUBNET = os.environ.get("HALAB_SUBNET") or "10.77.0.0/24"
+NET = _network_prefix(SUBNET)
+
+
+def _at(*hosts: tuple[str, int]) -> dict[str, str]:
+    return {name: f"{NET}.{host}" for name, host in hosts}
+
+
+VIP = f"{NET}.10"
+
+LBS = _at(("lb1", 11), ("lb2", 12))
+APPS = _at(("app1", 21), ("app2", 22), ("app3", 23))
+ETCDS = _at(("etcd1", 31), ("etcd2", 32), ("etcd3", 33))
+SENTINELS = _at(("sentinel1", 41), ("sentinel2", 42), ("sentinel3", 43))
+PGS = _at(("pg1", 51), ("pg2", 52), ("pg3", 53))
+REDISES = _at(("redis1", 61), ("redis2", 62), ("redis3", 63))
+KAFKAS = _at(("kafka1", 71), ("kafka2", 72), ("kafka3", 73))
 KAFKA_NODE_IDS = {"kafka1": 1, "kafka2": 2, "kafka3": 3}
 
 PATRONI_PORT = 8008

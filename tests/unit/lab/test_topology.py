@@ -1,28 +1,75 @@
-"""The Python side's fixed IPs must match docker-compose.yml, the one the lab really runs."""
+"""The Python side's fixed IPs must match docker-compose.yml, the one the lab really runs, on the
+default subnet and on another one (HALAB_SUBNET)."""
 
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from halab.lab import topology
 
-COMPOSE = yaml.safe_load((Path(__file__).parents[3] / "docker-compose.yml").read_text())
+ROOT = Path(__file__).parents[3]
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 
 
-def test_every_service_has_the_ip_the_tools_expect():
-    for name, ip in topology.ALL_SERVICES.items():
-        assert COMPOSE["services"][name]["networks"]["lab"]["ipv4_address"] == ip, name
+def compose_on(net: str) -> dict:
+    """The compose file as Compose interpolates it when bin/lab hands it HALAB_NET."""
+    return yaml.safe_load(COMPOSE_TEXT.replace("${HALAB_NET:-10.77.0}", net))
+
+
+def topology_on(subnet: str) -> dict:
+    code = "import json; from halab.lab import topology as t; print(json.dumps([t.VIP, t.ALL_SERVICES]))"
+    out = subprocess.run([sys.executable, "-c", code], env={"HALAB_SUBNET": subnet}, capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("subnet", ["10.77.0.0/24", "172.31.77.0/24"])
+def test_every_service_has_the_ip_the_tools_expect(subnet):
+    net = subnet.removesuffix(".0/24")
+    compose, (vip, services) = compose_on(net), topology_on(subnet)
+    for name, ip in services.items():
+        assert ip.startswith(net + ".")
+        assert compose["services"][name]["networks"]["lab"]["ipv4_address"] == ip, name
+    for lb in ("lb1", "lb2"):
+        assert compose["services"][lb]["environment"]["VIP"] == vip
+    assert compose["networks"]["lab"]["ipam"]["config"][0]["subnet"] == subnet
+    assert compose["services"]["chaos"]["environment"]["HALAB_SUBNET"] == subnet
+
+
+def test_the_default_layout():
+    assert topology.SUBNET == "10.77.0.0/24" and topology.VIP == "10.77.0.10"
+    assert topology.ALL_SERVICES["kafka3"] == "10.77.0.73"
+
+
+@pytest.mark.parametrize("subnet", ["10.77.0.5/24", "10.77.0.0/16", "10.77.300.0/24", "lab", ""])
+def test_a_subnet_that_is_not_a_slash_24_is_refused_with_what_is_allowed(subnet):
+    if not subnet:  # empty means the default, as in bin/lab
+        assert topology_on(subnet)[0] == "10.77.0.10"
+        return
+    with pytest.raises(ValueError, match=r"is not a /24 ending in \.0 \(e\.g\. 10\.77\.0\.0/24"):
+        topology._network_prefix(subnet)
+
+
+def test_no_address_of_the_default_subnet_is_written_into_the_lab_outside_comments():
+    files = [ROOT / "docker-compose.yml", ROOT / "images/lb/haproxy.cfg.tmpl", ROOT / "images/postgres/patroni.yml"]
+    for path in files:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            assert not re.search(r"(?<![-\w])10\.77\.0\.", code), f"{path.name}:{n}: {line.strip()}"
 
 
 def test_vip_is_outside_dockers_allocation_range():
-    ipam = COMPOSE["networks"]["lab"]["ipam"]["config"][0]
+    ipam = compose_on("10.77.0")["networks"]["lab"]["ipam"]["config"][0]
     assert ipam["ip_range"] == "10.77.0.128/25"
     assert int(topology.VIP.rsplit(".", 1)[1]) < 128
-    for lb in ("lb1", "lb2"):
-        assert COMPOSE["services"][lb]["environment"]["VIP"] == topology.VIP
 
 
 def test_published_ports_bind_to_loopback_only():
-    for name, svc in COMPOSE["services"].items():
+    for name, svc in compose_on("10.77.0")["services"].items():
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
