@@ -1,0 +1,64 @@
+"""Carts (the session state) in Redis, found through Sentinel so a master failover is followed."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from redis import Redis
+from redis.sentinel import Sentinel
+
+from halab.app.config import Settings
+from halab.app.resilience import DependencyGuard
+
+CART_TTL_S = 86_400
+
+
+def sentinel_master(settings: Settings) -> Redis:
+    timeouts = {
+        "socket_timeout": settings.redis_socket_timeout_s,
+        "socket_connect_timeout": settings.redis_socket_timeout_s,
+    }
+    # The Sentinel connections inherit these socket_* timeouts, so a dead Sentinel costs ~1 s too.
+    sentinel = Sentinel(list(settings.sentinels), **timeouts)
+    # redis-py's own retries stay off (retry_on_timeout=False): the guard's tenacity policy is the
+    # single retry layer, and stacking both would multiply the wait during a failover. Each new
+    # connection asks Sentinel for the current master; a demoted one answers READONLY, which the
+    # Sentinel connection turns into a ConnectionError, i.e. one more retry against the new master.
+    return sentinel.master_for(
+        settings.redis_master_name, decode_responses=True, retry_on_timeout=False, **timeouts
+    )
+
+
+class RedisCartStore:
+    def __init__(self, master: Redis, guard: DependencyGuard) -> None:
+        self._master = master
+        self._guard = guard
+
+    def set_quantity(self, customer: str, item: str, quantity: int) -> None:
+        def write() -> None:
+            # MULTI/EXEC: a cart never exists without its expiry.
+            with self._master.pipeline(transaction=True) as pipe:
+                pipe.hset(_cart_key(customer), item, str(quantity))
+                pipe.expire(_cart_key(customer), CART_TTL_S)
+                pipe.execute()
+
+        # Setting the same field to the same value twice is harmless, so retrying is safe.
+        self._guard.call(write)
+
+    def get(self, customer: str) -> dict[str, int]:
+        def read() -> dict[str, str]:
+            # A sync client: the Awaitable in redis-py's return type only applies to asyncio.
+            return cast("dict[str, str]", self._master.hgetall(_cart_key(customer)))
+
+        raw = self._guard.call(read)
+        return {item: int(quantity) for item, quantity in raw.items()}
+
+    def ping(self) -> None:
+        self._guard.call(self._master.ping, retry=False)
+
+    def close(self) -> None:
+        self._master.close()
+
+
+def _cart_key(customer: str) -> str:
+    return f"cart:{customer}"

@@ -1,0 +1,255 @@
+"""`halab chaos ...` and `halab heal`: the command line kept apart from the controller."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from halab.chaos.errors import ConfigError, LabError
+
+DEFAULT_GAMEDAY = Path("gamedays/default.yaml")
+DEFAULT_REPORTS = Path("reports")
+
+# `chaos run`'s exit codes beyond 0 (see its help).
+EXIT_FAILED, EXIT_CRASHED, EXIT_REVERT_FAILED, EXIT_ABORTED = 1, 3, 4, 130
+
+
+def _fail(e: LabError) -> None:
+    click.echo(f"error: {e}", err=True)
+    sys.exit(e.exit_code)
+
+
+@click.group()
+def chaos() -> None:
+    """Game days: break the lab on purpose and measure how it recovers."""
+
+
+@chaos.command()
+@click.argument("file", type=click.Path(path_type=Path), default=DEFAULT_GAMEDAY)
+@click.option("--name", "display_name", help="The file's name to show in messages (e.g. its host path).")
+def validate(file: Path, display_name: str | None) -> None:
+    """Check a game-day FILE completely without touching the lab."""
+    from halab.chaos.gameday import load_gameday, validate_command_output
+
+    try:
+        gameday = load_gameday(file, display_name=display_name)
+    except ConfigError as e:
+        _fail(e)
+    click.echo(validate_command_output(gameday))
+
+
+@chaos.command()
+@click.option("--file", "file", type=click.Path(path_type=Path), default=DEFAULT_GAMEDAY, show_default=True,
+              help="The game-day file.")
+@click.option("--name", "display_name", help="The file's name to show in messages.")
+@click.option("--scenario", "scenario_names", multiple=True, help="Run only this scenario (repeatable).")
+@click.option("--reports", type=click.Path(path_type=Path), default=DEFAULT_REPORTS, show_default=True,
+              help="Where the journal goes: <reports>/<run-id>/journal.json and <reports>/latest.")
+def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], reports: Path) -> None:
+    """Run a game day (all scenarios, or --scenario NAME).
+
+    \b
+    Exit codes:
+      0    every scenario passed (or was skipped)
+      1    a scenario broke its budget
+      3    the game day stopped on an unexpected error (its faults were reverted)
+      4    reverting a fault failed: the lab may be left broken, the game day stopped there;
+           run `make heal`
+      130  interrupted (Ctrl-C, SIGTERM); its faults were reverted
+    """
+    from halab.chaos import journal as journal_mod
+    from halab.chaos.broadcast import Publisher
+    from halab.chaos.gameday import load_gameday, select
+    from halab.chaos.knobs import collect_knobs
+    from halab.chaos.lab import Lab
+    from halab.chaos.live import LiveView
+    from halab.chaos.report import print_report
+    from halab.chaos.runner import GameDayRunner
+
+    try:
+        gameday = load_gameday(file, display_name=display_name)
+        scenarios = [select(gameday, n) for n in scenario_names] or list(gameday.scenarios)
+        lab = Lab.connect()
+    except LabError as e:
+        _fail(e)
+    except Exception as e:  # Docker unreachable and the like: a sentence, not a traceback
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+    # The probes' clients log every failed connection; during a fault that is the expected
+    # outcome, recorded in the journal, and would only scroll the live view away.
+    for noisy in ("psycopg.pool", "kafka", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    runner = GameDayRunner(gameday, lab)
+    runner.progress.total = len(scenarios)
+    started = datetime.now(timezone.utc)
+    status, error = "completed", None
+    knobs = collect_knobs(lab)
+    try:
+        # The terminal view, and the same progress published for the dashboard (`make dashboard`),
+        # in the reports folder the dashboard reads, wherever this run's journal goes (the bench's).
+        with LiveView(runner.progress), Publisher(runner.progress, DEFAULT_REPORTS):
+            runner.run(scenarios)
+    except KeyboardInterrupt:
+        status = "aborted"
+    except Exception as e:
+        # A bug or an unexpected refusal: the faults were reverted on the way out, and the
+        # scenarios that finished are still worth a journal. Then fail loudly.
+        status, error = "crashed", e
+    if status == "completed" and runner.revert_failed:
+        status = "stopped"
+    journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
+                                started=started, status=status, knobs=knobs, results=runner.progress.results,
+                                revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
+    path = journal_mod.write(journal, reports)
+    print_report(journal)
+    click.echo(f"journal: {path}")
+    _html_report_beside(path)
+    from halab.chaos import junit
+
+    click.echo(f"junit: {junit.write(journal, path.parent / junit.FILE_NAME)}")
+    # Last, below the table: how it ended, and what to do about it.
+    message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
+    if message:
+        click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _html_report_beside(journal_path: Path) -> None:
+    """report.html beside the journal, rendered from the written journal. The game day's outcome
+    and exit code stand whatever happens here."""
+    from halab.chaos.html import ReportError, write_report
+
+    try:
+        click.echo(f"report: {write_report(journal_path)}")
+    except ReportError as e:
+        click.echo(f"no HTML report: {e}", err=True)
+    except Exception as e:  # a bug in the renderer must not cost the run its exit code
+        click.echo(f"no HTML report: the renderer failed: {e!r}", err=True)
+
+
+def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, error: Exception | None = None) -> tuple[str | None, int]:
+    """What `chaos run` says last on stderr about how the game day ended, and its exit code. A
+    failed revert wins over everything else: the lab may be left broken."""
+    if revert_failed:
+        also = f" (and then an unexpected error: {error!r})" if error else ""
+        return (f"reverting a fault failed: {revert_failed}{also}\nthe lab may be left broken, so the game day "
+                f"stopped there: run `make heal` to undo it, then `make status`"), EXIT_REVERT_FAILED
+    if status == "aborted":
+        return "interrupted: every injected fault was reverted; the journal has what ran", EXIT_ABORTED
+    if status == "crashed":
+        return f"the game day stopped on an unexpected error: {error!r}; every injected fault was reverted", EXIT_CRASHED
+    return None, EXIT_FAILED if failed else 0
+
+
+@chaos.command()
+@click.argument("journal_file", type=click.Path(path_type=Path), default=DEFAULT_REPORTS / "latest" / "journal.json")
+@click.option("--html", "html", is_flag=True, help="Write report.html beside the journal instead (one file, opens offline).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the journal as JUnit XML to this file instead (one test case per scenario).")
+def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
+    """Print the results table of a journal again (default: the latest run), render its HTML
+    report with --html, or its JUnit XML with --junit FILE."""
+    from halab.chaos import junit
+    from halab.chaos.html import ReportError, load_journal, write_report
+    from halab.chaos.report import print_report
+
+    try:
+        if html:
+            click.echo(f"report: {write_report(journal_file)}")
+        elif junit_path:
+            click.echo(f"junit: {junit.write(load_journal(journal_file), junit_path)}")
+        else:
+            print_report(load_journal(journal_file))
+    except ReportError as e:
+        _fail(e)
+
+
+@chaos.command()
+@click.argument("journal_files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def median(journal_files: tuple[Path, ...]) -> None:
+    """Median per scenario over several runs' journals (one run is one sample)."""
+    from rich.console import Console
+
+    from halab.chaos.journal import read
+    from halab.chaos.report import medians_table
+
+    console = Console() if Console().is_terminal else Console(width=170)
+    console.print(medians_table([read(p) for p in journal_files]))
+
+
+@chaos.command()
+@click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("witness_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def crosscheck(journal_file: Path, witness_log: Path) -> None:
+    """Set each scenario's failover beside what the witness's outside clients saw (curl, psql,
+    redis-cli, kcat in shell loops; `make chaos WITNESS=1`). Exits 1 when any pair differs by
+    more than 0.5 s and 15 %."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
+    from halab.chaos.journal import read
+
+    journal = read(journal_file)
+    if not (journal.get("clock") or {}).get("t0_unix"):
+        raise click.ClickException(f"{journal_file} has no wall-clock start (clock.t0_unix): it was written before "
+                                   "cross-checks existed; run the game day again")
+    rows = compare(journal, parse_witness(witness_log.read_text(errors="replace")))
+    if not rows:
+        raise click.ClickException(f"{witness_log} has no attempt during any fault window of {journal_file}")
+    table = Table(title=f"failover: journal vs. outside clients ({journal['run_id']})", title_justify="left")
+    for column in ("scenario", "failover of", "journal s", "witness s", "attempts", "agree"):
+        table.add_column(column, justify="right" if column.endswith(("s", "attempts")) else "left")
+    seconds = lambda v: "never recovered" if v is None else f"{v:.2f}"  # noqa: E731
+    for row in rows:
+        table.add_row(row.scenario, ",".join(row.probes), seconds(row.journal_s), seconds(row.witness_s), str(row.witness_attempts),
+                      "[green]yes[/]" if row.agree else "[red]NO[/]")
+    console = Console() if Console().is_terminal else Console(width=120)
+    console.print(table)
+    disagree = [r for r in rows if not r.agree]
+    click.echo(f"{len(rows) - len(disagree)} of {len(rows)} agree within {TOLERANCE_S:g} s or {TOLERANCE_FRACTION:.0%}")
+    sys.exit(1 if disagree else 0)
+
+
+@click.command()
+def heal() -> None:
+    """Undo anything a dead controller left behind: unpause, reconnect, clear netem, start stopped
+    lab containers. Safe to run any time; changes nothing on a healthy lab."""
+    from halab.chaos.heal import heal as do_heal
+    from halab.chaos.lab import Lab
+
+    try:
+        actions = do_heal(Lab.connect())
+    except LabError as e:
+        _fail(e)
+    for line in actions:
+        click.echo(line)
+    click.echo("nothing to heal: no fault left behind" if not actions else f"healed {len(actions)} thing(s)")
+
+
+@click.group()
+def bench() -> None:
+    """Stock timers against tuned ones (`make bench` runs the game days; this summarises them)."""
+
+
+@bench.command("report")
+@click.argument("bench_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+def bench_report(bench_dir: Path) -> None:
+    """Summarise BENCH_DIR's journals (<profile>/<run-id>/journal.json) into BENCH_DIR/bench.json
+    and print the stock/tuned table."""
+    from rich.console import Console
+
+    from halab.chaos.bench import BenchError, table, write
+
+    try:
+        path, summary = write(bench_dir)
+    except (BenchError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    console = Console() if Console().is_terminal else Console(width=200)
+    console.print(table(summary))
+    click.echo(f"bench: {path}")

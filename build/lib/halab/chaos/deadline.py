@@ -1,0 +1,63 @@
+"""A fault's own deadline: a watchdog container that runs `halab heal` when the fault has
+outlived its duration, in case the controller that injected it is gone by then (killed with
+SIGKILL, its terminal or browser closed, its container removed).
+
+The controller arms a deadline before it injects and disarms it once its revert succeeded; a
+controller that dies leaves the watchdog behind, which sleeps in its own container (not in any
+process of the controller) and then undoes whatever the faults left (see `halab.chaos.heal`).
+`heal` is idempotent, so a watchdog that fires after all only finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import uuid
+
+import docker
+
+from halab.chaos.lab import Lab
+
+LABEL = "halab.deadline"
+IMAGE = "halab/python"
+# The host's Docker socket, as the compose file mounts it into the tools container.
+DOCKER_SOCKET = "/var/run/docker.sock"
+# After the fault's duration, the controller's own revert has had this long before the watchdog
+# steps in: a revert takes well under a second; a start of a killed container a few.
+GRACE_S = 15.0
+
+
+class Deadline:
+    """An armed watchdog; `disarm()` removes it (idempotent, never raises)."""
+
+    def __init__(self, lab: Lab, container_id: str | None) -> None:
+        self.lab, self.container_id = lab, container_id
+
+    def disarm(self) -> None:
+        if self.container_id is None:
+            return
+        try:
+            self.lab.client.containers.get(self.container_id).remove(force=True)
+        except docker.errors.DockerException:
+            pass  # already gone (it fired, or `make down` removed it)
+        self.container_id = None
+
+
+def arm(lab: Lab, after_s: float, what: str) -> Deadline:
+    """Starts a watchdog that heals the lab `after_s` + GRACE_S seconds from now."""
+    seconds = math.ceil(after_s + GRACE_S)
+    env = {k: v for k, v in os.environ.items() if k.startswith("HALAB_")}
+    container = lab.client.containers.run(
+        IMAGE,
+        ["sh", "-c", f"sleep {seconds} && echo {shlex.quote(f'deadline of {what} reached: healing')} && exec halab heal"],
+        name=f"halab-deadline-{uuid.uuid4().hex[:8]}",
+        detach=True,
+        auto_remove=True,
+        network_mode="none",  # heal talks to the Docker API only
+        environment=env,
+        volumes={DOCKER_SOCKET: {"bind": "/var/run/docker.sock", "mode": "rw"}},
+        labels={LABEL: what[:200]},
+    )
+    return Deadline(lab, container.id)
+

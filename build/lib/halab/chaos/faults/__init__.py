@@ -1,0 +1,21 @@
+"""Faults, one small module per kind, all behind `Fault` (inject / revert).
+
+`FAULTS` is the one registry of faults. Each class defines its fault once: its name, its params
+model, whether it only degrades its target, what it leaves behind for `heal` to undo, and
+(kill-process) the processes it may kill. Game-day validation, the runner and `heal` read them
+from here; adding a fault is adding its class here.
+"""
+
+from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable, NoParams
+from halab.chaos.faults.control import NoFault
+from halab.chaos.faults.lifecycle import Kill, Pause, Restart, Stop
+from halab.chaos.faults.network import Delay, DelayParams, Loss, LossParams, Partition, PartitionParams
+from halab.chaos.faults.process import KillProcess, KillProcessParams
+
+# In the order messages list them; `none`, the control, last.
+FAULTS: dict[str, type[Fault]] = {f.name: f for f in (Kill, Stop, Pause, Restart, Partition, Delay, Loss, KillProcess, NoFault)}
+
+__all__ = [
+    "FAULTS", "DelayParams", "Fault", "FaultParams", "FaultUnavailable", "KillProcessParams", "LossParams",
+    "NoParams", "PartitionParams",
+]

@@ -1,0 +1,110 @@
+"""Faults on a container's lifecycle: kill, stop, pause, restart.
+
+A killed or stopped node comes back on revert, so the scenario also measures its return
+(a rejoining primary, a returning VRRP node).
+"""
+
+from __future__ import annotations
+
+import time
+
+import docker
+from docker.models.containers import Container
+
+from halab.chaos.errors import FaultError
+from halab.chaos.faults.base import Fault
+from halab.chaos.faults.leftovers import ContainerLeftover
+from halab.chaos.lab import Lab
+
+# Seconds a stopped service gets to shut down cleanly (gunicorn drains, Patroni hands over).
+STOP_GRACE_S = 10
+
+
+def _start(lab: Lab, service: str, ct: Container) -> str | None:
+    ct.reload()
+    if ct.status not in ("exited", "created", "dead"):
+        return None
+    ct.start()
+    return f"started {service}"
+
+
+def _unpause(lab: Lab, service: str, ct: Container) -> str | None:
+    ct.reload()
+    if ct.status != "paused":
+        return None
+    ct.unpause()
+    return f"unpaused {service}"
+
+
+# The container must run again before its network or namespace can be repaired: stage 0.
+STOPPED = ContainerLeftover(stage=0, undo=_start)
+PAUSED = ContainerLeftover(stage=0, undo=_unpause)
+
+
+class _TakesItDown(Fault):
+    """A fault that takes the container down; the revert makes sure it runs again."""
+
+    leftovers = (STOPPED,)
+
+    def revert(self) -> None:
+        ct = self.lab.container(self.service)
+        ct.reload()
+        if ct.status == "paused":
+            ct.unpause()
+        elif ct.status != "running":
+            ct.start()
+
+
+class Kill(_TakesItDown):
+    """SIGKILL the container: every process in it dies at once, no goodbye to peers."""
+
+    name = "kill"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).kill(signal="SIGKILL")
+
+
+class Stop(_TakesItDown):
+    """Graceful stop (SIGTERM, then SIGKILL after the grace period): a planned shutdown."""
+
+    name = "stop"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).stop(timeout=STOP_GRACE_S)
+
+
+class Pause(Fault):
+    """Freeze every process (cgroup freezer): the gray failure. Peers see a node that accepts
+    TCP connections at the kernel level but never answers."""
+
+    name = "pause"
+    leftovers = (PAUSED,)
+    # The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an
+    # uninterruptible fsync at that moment, as a busy Postgres often does: try again shortly.
+    attempts = 10
+
+    def inject(self) -> None:
+        ct = self.lab.container(self.service)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                ct.pause()
+                return
+            except docker.errors.APIError as e:
+                if attempt == self.attempts:
+                    raise FaultError(f"could not pause {self.service} after {attempt} attempts: {e.explanation}") from e
+                time.sleep(0.1)
+
+    def revert(self) -> None:
+        ct = self.lab.container(self.service)
+        ct.reload()
+        if ct.status == "paused":
+            ct.unpause()
+
+
+class Restart(_TakesItDown):
+    """Graceful restart: stop then start at once. The revert only makes sure it runs."""
+
+    name = "restart"
+
+    def inject(self) -> None:
+        self.lab.container(self.service).restart(timeout=STOP_GRACE_S)

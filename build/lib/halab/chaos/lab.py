@@ -1,0 +1,119 @@
+"""The chaos controller's handle on the lab: Docker containers by service, and the lab network."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import docker
+from docker.models.containers import Container
+from docker.models.networks import Network
+
+from halab.lab import containers, topology
+
+NETWORK = "halab_lab"
+# Image for short-lived helper containers that join a target's network namespace (tc, ip route):
+# the lab's own base image, so nothing is pulled.
+HELPER_IMAGE = "halab/base"
+
+# The interface that carries the lab address: eth0 at start, but Docker may name it eth1 after
+# the container was disconnected and reconnected (a healed partition).
+LAB_DEV = "$(ip -o -4 addr show | awk '$4 ~ /^%s\\./ {print $2; exit}')" % topology.NET.replace(".", "\\.")
+
+
+def lab_dev_sh(command: str) -> list[str]:
+    """A shell command with $DEV set to the lab interface."""
+    return ["sh", "-c", f"DEV={LAB_DEV}; {command}"]
+
+
+@dataclass
+class Lab:
+    client: docker.DockerClient
+
+    @classmethod
+    def connect(cls) -> "Lab":
+        return cls(containers.client())
+
+    def container(self, service: str) -> Container:
+        found = containers.lab_containers(self.client).get(service)
+        if found is None:
+            from halab.chaos.errors import FaultError
+
+            raise FaultError(f"no container for service '{service}' in the lab; is it up? (make up)")
+        return found
+
+    def services(self) -> dict[str, Container]:
+        """The lab's long-running services (not the tools or one-shot containers)."""
+        return {n: c for n, c in containers.lab_containers(self.client).items() if n in topology.ALL_SERVICES}
+
+    def network(self) -> Network:
+        return self.client.networks.get(NETWORK)
+
+    def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:
+        """Runs a command in a helper container that shares the service's network namespace, with
+        NET_ADMIN there only, so the lab's own containers need no extra privileges."""
+        target = self.container(service)
+        helper = self.client.containers.run(
+            HELPER_IMAGE,
+            command,
+            network_mode=f"container:{target.id}",
+            cap_add=["NET_ADMIN"],
+            detach=True,
+            labels={"halab.helper": "netns"},
+        )
+        try:
+            code = helper.wait(timeout=30).get("StatusCode", 1)
+            output = helper.logs().decode(errors="replace").strip()
+        finally:
+            helper.remove(force=True)
+        return code, output
+
+    def in_every_netns(self, targets: dict[str, Container], script: str) -> dict[str, tuple[int, str]]:
+        """Runs `script` (with $DEV set) in the network namespace of every running container of
+        `targets`, from ONE helper container that enters each namespace in turn with nsenter.
+        Why not `in_netns` per service: creating and removing a container costs seconds on a loaded
+        2-core machine, and `make heal` (the dashboard's HALT) must look into all 20 services."""
+        pids = {}
+        for name, ct in targets.items():
+            ct.reload()
+            if ct.status == "running" and ct.attrs["State"].get("Pid"):
+                pids[name] = ct.attrs["State"]["Pid"]
+        if not pids:
+            return {}
+        inner = shlex.quote(lab_dev_sh(script)[-1])
+        program = " ".join(f"echo {_BEGIN}{name}; nsenter -t {pid} -n sh -c {inner}; echo {_END}{name} $?;"
+                           for name, pid in pids.items())
+        helper = self.client.containers.run(
+            HELPER_IMAGE, ["sh", "-c", program],
+            pid_mode="host", network_mode="none",  # sees every PID; joins each namespace itself
+            cap_add=["NET_ADMIN", "SYS_ADMIN"],  # SYS_ADMIN for setns(2), NET_ADMIN for tc and ip
+            detach=True, labels={"halab.helper": "netns"},
+        )
+        try:
+            helper.wait(timeout=60)
+            output = helper.logs().decode(errors="replace")
+        finally:
+            helper.remove(force=True)
+        return _split_by_service(output)
+
+
+_BEGIN, _END = "@@halab-netns-begin:", "@@halab-netns-end:"
+
+
+def _split_by_service(output: str) -> dict[str, tuple[int, str]]:
+    """`in_every_netns`'s output, cut at its markers into each service's exit code and output.
+    A service without an end marker (the helper died) gets code -1."""
+    results: dict[str, tuple[int, str]] = {}
+    name, lines = None, []
+    for line in output.splitlines():
+        if line.startswith(_BEGIN):
+            name, lines = line[len(_BEGIN):].strip(), []
+            results[name] = (-1, "")
+        elif line.startswith(_END) and name is not None:
+            code = line[len(_END):].split()[-1]
+            results[name] = (int(code) if code.lstrip("-").isdigit() else -1, "\n".join(lines).strip())
+            name = None
+        elif name is not None:
+            lines.append(line)
+            results[name] = (-1, "\n".join(lines).strip())
+    return results

@@ -1,0 +1,57 @@
+"""Numbered SETs to whichever master the Sentinels name; read back from the master afterwards."""
+
+from __future__ import annotations
+
+import redis
+from redis.sentinel import Sentinel
+
+from halab.chaos.probes.base import Answer, Probe
+from halab.chaos.records import WriteCheck
+from halab.lab import topology
+
+SOCKET_TIMEOUT_S = 1.0
+
+
+class RedisProbe(Probe):
+    name = "redis"
+    # A failed connection makes redis-py ask the Sentinels again and retry: a few timeouts' worth.
+    max_operation_s = 5 * SOCKET_TIMEOUT_S
+
+    def setup(self) -> None:
+        self.sentinel = Sentinel(
+            [(ip, topology.SENTINEL_PORT) for ip in topology.SENTINELS.values()],
+            socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=SOCKET_TIMEOUT_S,
+        )
+        # master_for re-asks the Sentinels for the master whenever its connection fails.
+        self.master = self.sentinel.master_for(
+            topology.SENTINEL_MASTER_NAME, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=SOCKET_TIMEOUT_S
+        )
+
+    def key(self, seq: int) -> str:
+        return f"probe:{self.run_id}:{seq}"
+
+    def operation(self, seq: int) -> Answer:
+        try:
+            self.master.set(self.key(seq), seq, ex=3600)
+        except redis.TimeoutError as e:
+            return Answer("timeout", detail=str(e)[:160])
+        except redis.RedisError as e:
+            return Answer("error", detail=str(e)[:160])
+        return Answer()
+
+    def verify(self) -> WriteCheck:
+        attempted, acknowledged = self.attempted(), self.acknowledged()
+        keys = sorted(attempted)
+        present: set[int] = set()
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                for seq, value in zip(chunk, self.master.mget([self.key(s) for s in chunk])):
+                    if value is not None:
+                        present.add(seq)
+        except redis.RedisError as e:
+            return WriteCheck(self.name, attempted, acknowledged, frozenset(), read_error=str(e)[:200])
+        return WriteCheck(self.name, attempted, acknowledged, frozenset(present))
+
+    def teardown(self) -> None:
+        self.master.close()

@@ -1,0 +1,22 @@
+"""The `halab` command: the lab's commands and the chaos controller's, assembled in one group.
+
+It sits above both packages so that neither imports the other's command line: `lab` knows nothing
+of `chaos`, and `chaos` uses `lab` only as a library.
+"""
+
+from __future__ import annotations
+
+import click
+
+from halab.chaos.cli import bench, chaos, heal
+from halab.dashboard.cli import dashboard
+from halab.lab.cli import footprint, profile, settle, status
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
+
+
+for command in (status, settle, profile, footprint, chaos, bench, heal, dashboard):
+    main.add_command(command)

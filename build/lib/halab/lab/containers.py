@@ -1,0 +1,58 @@
+"""The lab's containers as Docker sees them, through the Docker SDK."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import docker
+from docker.models.containers import Container
+
+from halab.lab import topology
+
+
+class DockerUnavailable(RuntimeError):
+    """No Docker engine answers (or its socket is not mounted into the tools container)."""
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    service: str
+    state: str  # created, running, paused, restarting, exited, dead, or "missing"
+    health: str | None  # healthy, unhealthy, starting, or None without a health check
+
+
+@functools.cache
+def client() -> docker.DockerClient:
+    """The process's one Docker client, made on first use and reused: `status.collect()` runs on
+    every poll of a steady-state wait, and a client per poll is a new session and connection pool
+    each time. A failed attempt is not cached. Tests reset it with `client.cache_clear()`."""
+    try:
+        c = docker.from_env(timeout=10)
+        c.ping()
+        return c
+    except docker.errors.DockerException as e:
+        raise DockerUnavailable(
+            f"cannot reach the Docker engine ({e}). Run the tools through 'make' (which mounts "
+            "/var/run/docker.sock into the tools container) or start Docker."
+        ) from e
+
+
+def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
+    """Service name -> container, for the lab's compose project (one replica per service)."""
+    found = c.containers.list(all=True, filters={"label": f"com.docker.compose.project={topology.PROJECT}"})
+    return {ct.labels.get("com.docker.compose.service", ct.name): ct for ct in found}
+
+
+def state_of(service: str, container: Container | None) -> ContainerState:
+    if container is None:
+        return ContainerState(service, "missing", None)
+    st = container.attrs.get("State", {})
+    health = (st.get("Health") or {}).get("Status")
+    return ContainerState(service, st.get("Status", "unknown"), health)
+
+
+def exec_text(container: Container, cmd: list[str]) -> tuple[int, str]:
+    """Run a command in a container; its exit code and combined output."""
+    result = container.exec_run(cmd, demux=False)
+    return result.exit_code, (result.output or b"").decode(errors="replace")

@@ -1,0 +1,68 @@
+"""`make up`'s last step: wait until the lab is in steady state, the same state every game-day
+scenario starts from (`status.find_problems` is the one definition), saying what it still waits
+for as it goes. Container health checks pass seconds before the roles settle: Patroni names a
+synchronous standby, the Sentinels agree and Kafka's replicas join the ISR a little later.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from halab.lab import containers, steady, topology
+from halab.lab.errors import SteadyStateTimeout
+from halab.lab.status import LabStatus, Problem
+
+LOG_LINES = 15
+
+
+@dataclass
+class Settled:
+    seconds: float
+    status: LabStatus
+
+
+class _Narrator:
+    """Prints the unmet conditions whenever they change, with the seconds waited so far."""
+
+    def __init__(self, echo: Callable[[str], None], started: float) -> None:
+        self.echo, self.started, self.last = echo, started, None
+        self.status: LabStatus | None = None
+
+    def __call__(self, st: LabStatus) -> None:
+        self.status = st
+        now = tuple(st.problems)
+        if now != self.last and now:
+            self.echo(f"[{time.monotonic() - self.started:5.1f} s] waiting for the lab to settle:")
+            for problem in now:
+                self.echo(f"    - {problem}")
+        self.last = now
+
+
+def settle(timeout_s: float, echo: Callable[[str], None] = print) -> Settled:
+    """Waits up to `timeout_s` for steady state; SteadyStateTimeout names what was still wrong."""
+    narrator = _Narrator(echo, time.monotonic())
+    seconds = steady.wait_for_steady_state(timeout_s, on_look=narrator)
+    assert narrator.status is not None  # the waiter looks at least once
+    return Settled(seconds, narrator.status)
+
+
+def services_concerned(problems: list[str]) -> list[str]:
+    """The services whose logs explain the unmet conditions, in table order, each once."""
+    named = {s for p in problems if isinstance(p, Problem) for s in p.services}
+    return [s for s in topology.ALL_SERVICES if s in named]
+
+
+def last_log_lines(services: list[str], lines: int = LOG_LINES) -> dict[str, str]:
+    """The last log lines of each service, read through the Docker API."""
+    lab = containers.lab_containers(containers.client())
+    found = {}
+    for service in services:
+        container = lab.get(service)
+        found[service] = ("(no container)" if container is None
+                          else container.logs(tail=lines).decode(errors="replace").rstrip() or "(no output)")
+    return found
+
+
+__all__ = ["Settled", "SteadyStateTimeout", "last_log_lines", "services_concerned", "settle"]

@@ -1,0 +1,82 @@
+"""The lab's fixed layout, as docker-compose.yml defines it.
+
+Fixed IPs are part of the design (Sentinel and HAProxy address peers by IP; the VIP sits outside
+Docker's allocation range), so the tools may rely on them too. Keep in step with the compose file;
+tests/unit/lab/test_topology.py checks that they agree.
+"""
+
+from __future__ import annotations
+
+import os
+
+PROJECT = os.environ.get("HALAB_COMPOSE_PROJECT", "halab")
+
+
+def _network_prefix(subnet: str) -> str:
+    """'10.77.0.0/24' -> '10.77.0'. The lab's layout is one /24 whose last octet names the member."""
+    address, _, length = subnet.partition("/")
+    octets = address.split(".")
+    if length != "24" or len(octets) != 4 or octets[3] != "0" or not all(o.isdigit() and int(o) < 256 for o in octets):
+        raise ValueError(f"HALAB_SUBNET '{subnet}' is not a /24 ending in .0 (e.g. 10.77.0.0/24, 172.31.77.0/24)")
+    return ".".join(octets[:3])
+
+
+# The lab network (HALAB_SUBNET, bin/lab passes it on): 10.77.0.0/24 unless that clashes with a
+# VPN or LAN route on the host (make doctor).
+SUBNET = os.environ.get("HALAB_SUBNET") or "10.77.0.0/24"
+NET = _network_prefix(SUBNET)
+
+
+def _at(*hosts: tuple[str, int]) -> dict[str, str]:
+    return {name: f"{NET}.{host}" for name, host in hosts}
+
+
+VIP = f"{NET}.10"
+
+LBS = _at(("lb1", 11), ("lb2", 12))
+APPS = _at(("app1", 21), ("app2", 22), ("app3", 23))
+ETCDS = _at(("etcd1", 31), ("etcd2", 32), ("etcd3", 33))
+SENTINELS = _at(("sentinel1", 41), ("sentinel2", 42), ("sentinel3", 43))
+PGS = _at(("pg1", 51), ("pg2", 52), ("pg3", 53))
+REDISES = _at(("redis1", 61), ("redis2", 62), ("redis3", 63))
+KAFKAS = _at(("kafka1", 71), ("kafka2", 72), ("kafka3", 73))
+KAFKA_NODE_IDS = {"kafka1": 1, "kafka2": 2, "kafka3": 3}
+
+PATRONI_PORT = 8008
+REDIS_PORT = 6379
+SENTINEL_PORT = 26379
+SENTINEL_MASTER_NAME = "halab"
+KAFKA_PORT = 9092
+KAFKA_CONTROLLER_PORT = 9093
+KAFKA_TOPIC = "order-created"
+KAFKA_PROBE_TOPIC = "halab-probe"
+ETCD_PORT = 2379
+PG_PRIMARY_PORT = 5432
+
+# Long-running members in the order the status table lists them.
+SERVICE_GROUPS: dict[str, dict[str, str]] = {
+    "edge": LBS,
+    "app": APPS,
+    "etcd": ETCDS,
+    "postgres": PGS,
+    "redis": REDISES,
+    "sentinel": SENTINELS,
+    "kafka": KAFKAS,
+}
+ALL_SERVICES: dict[str, str] = {name: ip for group in SERVICE_GROUPS.values() for name, ip in group.items()}
+NAME_BY_IP: dict[str, str] = {ip: name for name, ip in ALL_SERVICES.items()}
+
+
+def kafka_bootstrap() -> list[str]:
+    return [f"{ip}:{KAFKA_PORT}" for ip in KAFKAS.values()]
+
+
+def kafka_controllers() -> str:
+    return ",".join(f"{ip}:{KAFKA_CONTROLLER_PORT}" for ip in KAFKAS.values())
+
+
+def group_of(service: str) -> str:
+    for group, members in SERVICE_GROUPS.items():
+        if service in members:
+            return group
+    raise KeyError(service)
