@@ -27,17 +27,28 @@ LATEST = ROOT / "reports" / "latest" / "journal.json"
 
 @pytest.fixture(scope="module")
 def journal(lab) -> dict:
-    """One run of `make chaos`, the command users run; its exit code is checked per scenario."""
+    """One game day as a CI job runs it: examples/ci/gameday.sh (make doctor, make up, make chaos
+    with JUNIT, the artifacts kept), the lab left up for the tests after it."""
     before = LATEST.resolve() if LATEST.exists() else None
-    JUNIT.unlink(missing_ok=True)
-    subprocess.run(["make", "chaos", f"JUNIT={JUNIT.relative_to(ROOT)}"], cwd=ROOT, check=False)
-    assert LATEST.exists() and LATEST.resolve() != before, "make chaos wrote no new journal"
+    for artifact in ARTIFACTS.glob("*"):
+        artifact.unlink()
+    job = subprocess.run(["bash", "examples/ci/gameday.sh"], cwd=ROOT, check=False,
+                         env={**os.environ, "KEEP_LAB": "1", "ARTIFACTS": str(ARTIFACTS.relative_to(ROOT))})
+    assert job.returncode in (0, 1), f"the CI example failed before judging the game day (exit {job.returncode})"
+    assert LATEST.exists() and LATEST.resolve() != before, "the game day wrote no new journal"
     RUN_DIRS.append(LATEST.resolve().parent)  # later tests run game days of their own
     return json.loads(LATEST.read_text())
 
 
 RUN_DIRS: list[Path] = []
-JUNIT = ROOT / "reports" / "ci" / "halab-gameday.xml"
+ARTIFACTS = ROOT / "reports" / "ci"
+JUNIT = ARTIFACTS / "junit.xml"
+
+
+def test_the_ci_example_keeps_journal_report_and_junit_of_the_run_it_made(journal):
+    assert json.loads((ARTIFACTS / "journal.json").read_text())["run_id"] == journal["run_id"]
+    assert (ARTIFACTS / "report.html").stat().st_size > 10_000
+    assert f'value="{journal["run_id"]}"' in JUNIT.read_text()
 
 
 def test_make_chaos_junit_lists_every_scenario_as_a_test_case_failed_as_the_journal_says(journal):
