@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench availability chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another
 
 bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock tuned", SCENARIO="a b")
 	@RUNS=$(RUNS) PROFILES="$(PROFILES)" SCENARIO="$(SCENARIO)" bin/lab bench
+
+availability: ## Nines, downtime and error budget from the newest game day (JOURNAL=path, FAILURES_PER_YEAR=4, REPAIR_HOURS=1, SLO=99.95)
+	@JOURNAL=$(JOURNAL) FAILURES_PER_YEAR=$(FAILURES_PER_YEAR) REPAIR_HOURS=$(REPAIR_HOURS) SLO=$(SLO) bin/lab availability
 
 chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
 	@FILE=$(FILE) bin/lab validate

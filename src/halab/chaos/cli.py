@@ -253,3 +253,35 @@ def bench_report(bench_dir: Path) -> None:
     console = Console() if Console().is_terminal else Console(width=200)
     console.print(table(summary))
     click.echo(f"bench: {path}")
+
+
+@click.command()
+@click.argument("journal_file", required=False, type=click.Path(dir_okay=False, path_type=Path),
+                default=DEFAULT_REPORTS / "latest" / "journal.json")
+@click.option("--failures-per-year", type=float, default=None, show_default="4",
+              help="How often each member fails (a container standing for a machine).")
+@click.option("--repair-hours", type=float, default=None, show_default="1", help="How long until a failed member is back.")
+@click.option("--slo", "slo_pct", type=float, default=None, show_default="99.95", help="Availability target, in percent.")
+@click.option("--window-days", type=float, default=None, show_default="30", help="The SLO's window.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def availability(journal_file: Path, failures_per_year: float | None, repair_hours: float | None,
+                 slo_pct: float | None, window_days: float | None, as_json: bool) -> None:
+    """Nines, downtime and error budget from a game day's measured failovers (default: the newest)
+    and the lab's topology, for an assumed failure rate; RTO and RPO per store."""
+    import json
+
+    from halab.chaos import availability as model
+
+    if not journal_file.exists():
+        raise click.ClickException(f"no journal at {journal_file}: run a game day first (make chaos), or name one")
+    given = {"failures_per_year": failures_per_year, "repair_hours": repair_hours, "slo_pct": slo_pct,
+             "window_days": window_days}
+    try:
+        assumptions = model.Assumptions(**{k: v for k, v in given.items() if v is not None})
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    result = model.compute(json.loads(journal_file.read_text()), assumptions)
+    if as_json:
+        click.echo(json.dumps(result, indent=1, default=str))
+    else:
+        model.print_availability(result)

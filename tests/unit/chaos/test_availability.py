@@ -1,0 +1,96 @@
+"""Availability maths on topologies small enough to check by hand, and from a recorded journal."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from halab.chaos import availability as av
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
+
+
+def test_k_of_n_by_hand():
+    u = 0.1
+    assert av.at_least(1, 1, u) == pytest.approx(0.9)  # one member: a single point of failure
+    assert av.at_least(1, 2, u) == pytest.approx(1 - 0.1 ** 2)  # active-passive: down only when both are
+    # A majority of 3: all three up, or exactly two: 0.9^3 + 3 * 0.9^2 * 0.1
+    assert av.at_least(2, 3, u) == pytest.approx(0.729 + 0.243)
+    assert av.at_least(3, 3, u) == pytest.approx(0.729)  # needs every member: worse than one alone
+    assert av.at_least(0, 3, u) == pytest.approx(1.0)
+
+
+def test_nines():
+    assert av.nines(0.999) == pytest.approx(3)
+    assert av.nines(0.99995) == pytest.approx(4.30103)
+    assert av.nines(1.0) == math.inf
+
+
+def test_member_unavailability_from_failure_rate_and_repair_time():
+    a = av.Assumptions(failures_per_year=4, repair_hours=1)
+    mtbf_h = 365.25 * 24 / 4
+    assert a.member_unavailability == pytest.approx(1 / (mtbf_h + 1))
+
+
+def test_a_tier_pays_for_each_handover_its_measured_failover():
+    a = av.Assumptions(failures_per_year=4, repair_hours=1)
+    edge = next(t for t in av.TIERS if t.name == "edge")
+    row = av.tier_availability(edge, 2.0, a)
+    assert row["failovers_per_year"] == 4 and row["failover_downtime_s_per_year"] == pytest.approx(8.0)
+    u = a.member_unavailability
+    assert row["availability"] == pytest.approx(1 - u ** 2 - 8.0 / av.YEAR_S)
+
+
+def test_a_failover_that_never_ended_costs_the_repair_time_not_nothing():
+    a = av.Assumptions(failures_per_year=4, repair_hours=2)
+    kafka = next(t for t in av.TIERS if t.name == "kafka")
+    row = av.tier_availability(kafka, math.inf, a)
+    assert row["failover_downtime_s_per_year"] == pytest.approx(3 * 4 * 2 * 3600)
+
+
+def test_the_service_is_every_tier_in_series_and_redundancy_beats_one_of_each():
+    journal = json.loads(FIXTURE.read_text())
+    result = av.compute(journal, av.Assumptions())
+    assert result["service"]["availability"] == pytest.approx(math.prod(t["availability"] for t in result["tiers"]))
+    assert result["service"]["nines"] > result["one_of_each"]["nines"] + 2
+    by_tier = {t["tier"]: t for t in result["tiers"]}
+    assert by_tier["postgres"]["failover_s"] == 9.141  # pg-leader-kill's, from the journal
+    # The fixture has no app, etcd or redis scenario: named, not silently perfect.
+    assert set(result["unmeasured"]) == {"app", "etcd", "redis"}
+
+
+def test_error_budget_and_what_the_game_day_cost():
+    journal = json.loads(FIXTURE.read_text())
+    result = av.compute(journal, av.Assumptions(slo_pct=99.9, window_days=30))
+    assert result["slo"]["budget_s"] == pytest.approx(0.001 * 30 * 86400)  # 43.2 min
+    http = [s["measures"]["probes"]["http"] for s in journal["scenarios"]]
+    g = result["gameday"]
+    assert g["http_failover_s"] == pytest.approx(sum(p["failover_s"] for p in http))
+    assert g["budget_used"] == pytest.approx(g["http_failover_s"] / result["slo"]["budget_s"])
+    assert g["http_failed"] == sum(p["requests_failed"] for p in http)
+    assert g["burn_rate"] == pytest.approx(g["failed_fraction"] / 0.001)
+
+
+def test_rto_and_rpo_per_store_and_an_inconclusive_read_back_is_not_zero():
+    journal = json.loads(FIXTURE.read_text())
+    stores = av.compute(journal)["stores"]
+    pg = journal["scenarios"][1]
+    assert stores["postgres"]["rto_s"] == pg["measures"]["probes"]["postgres"]["failover_s"]
+    assert stores["postgres"]["rpo_lost_writes"] == 0
+    assert not stores["redis"]["measured"]
+    journal["scenarios"][0]["writes"]["kafka"]["lost"] = None
+    assert av.compute(journal)["stores"]["kafka"]["rpo_lost_writes"] is None
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"failures_per_year": 0}, "failures per year must be above 0"),
+    ({"repair_hours": -1}, "repair hours must be above 0"),
+    ({"slo_pct": 100}, "between 0 and 100"),
+    ({"window_days": 0}, "above 0 days"),
+])
+def test_assumptions_that_make_no_sense_are_refused_saying_why(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        av.Assumptions(**kwargs)
