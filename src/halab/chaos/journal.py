@@ -75,7 +75,10 @@ def scenario_json(r: ScenarioResult) -> dict:
         "fault": r.scenario.fault,
         "target": str(r.scenario.target) if r.scenario.target else None,
         "params": r.scenario.model_dump(mode="json").get("params") or {},
+        # The faults injected beside the scenario's own (a double fault), and every service hit.
+        "also": r.scenario.model_dump(mode="json").get("also") or [],
         "service": r.service,
+        "services": r.services or ([r.service] if r.service and r.service != "-" else []),
         "fault_description": r.fault_description,
         "started_at": r.started_at,
         "verdict": r.verdict,

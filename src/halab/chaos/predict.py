@@ -276,6 +276,8 @@ MECHANISMS: dict[tuple[str, str], Callable[[Knobs, dict], Prediction | None]] = 
 def predict(scenario: dict, knobs: dict) -> Prediction | None:
     """The predicted failover of a journal's scenario (`fault`, `target`, `params`) under `knobs`."""
     fault, target = scenario.get("fault") or "", scenario.get("target") or ""
+    if scenario.get("also"):
+        return None  # several members down at once: no single mechanism's timers predict it
     if fault == "kill-process":
         fault = f"kill-process:{(scenario.get('params') or {}).get('process', '')}"
     if target.startswith("service:app"):

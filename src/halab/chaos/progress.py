@@ -46,6 +46,7 @@ class ScenarioResult:
     verdict: str  # pass, fail, skipped
     reasons: list[str]
     service: str | None = None
+    services: list[str] = field(default_factory=list)  # every service a fault hit (several: a double fault)
     fault_description: str | None = None
     started_at: str | None = None
     steady_before_s: float | None = None

@@ -24,6 +24,7 @@ import docker
 from halab.chaos import deadline, measure, targets
 from halab.chaos.errors import FaultError, LabError, SteadyStateTimeout
 from halab.chaos.faults import FAULTS, Fault, FaultUnavailable
+from halab.chaos.faults.together import Together
 from halab.chaos.gameday import GameDay, Scenario
 from halab.chaos.lab import Lab
 from halab.chaos.probes import PROBES, Probe
@@ -213,14 +214,18 @@ class GameDayRunner:
         """Resolves the target to a service now and builds the fault; None (with the reason on the
         result) when it cannot run here."""
         sc = result.scenario
+        resolve = lambda t: self.env.resolve_target(self.lab, t.kind, t.name)  # noqa: E731
         try:
-            service = self.env.resolve_target(self.lab, sc.target.kind, sc.target.name) if sc.target else "-"
-            params = sc.fault_params(resolve=lambda t: self.env.resolve_target(self.lab, t.kind, t.name))
+            service = resolve(sc.target) if sc.target else "-"
+            fault = self.env.make_fault(sc.fault, self.lab, service, sc.fault_params(resolve=resolve))
+            if sc.also:  # a double fault: the others too, each on its own target's holder now
+                fault = Together([fault, *(self.env.make_fault(a.fault, self.lab, resolve(a.target), a.fault_params(resolve=resolve))
+                                           for a in sc.also)])
         except FaultError as e:
             result.reasons = [str(e)]
             return None
-        fault = self.env.make_fault(sc.fault, self.lab, service, params)
         result.service, result.fault_description = service, fault.describe()
+        result.services = [f.service for f in fault.faults] if sc.also else [service]
         self.progress.fault = fault.describe() + (f"  ({sc.target})" if sc.target else "")
         try:
             fault.check_available()

@@ -237,7 +237,7 @@ def test_extra_key_lists_allowed_keys_and_suggests() -> None:
         "scenarios[0].budget: is required (the limits it must stay within: max_failover_s, "
         "max_failed_requests, max_lost_writes) (line 3)",
         "scenarios[0].budgets: unknown key 'budgets'; allowed: name, description, fault, target, duration_s, "
-        "probes, params, budget, expect_role_change; did you mean 'budget'? (line 7)",
+        "probes, params, budget, expect_role_change, also; did you mean 'budget'? (line 7)",
     ]
 
 
@@ -514,3 +514,41 @@ def test_control_fault_needs_no_target_and_every_other_fault_needs_one() -> None
     ]
     control = parse_gameday(CONTROL_AND_MISTAKES.split("  - name: no-target")[0], source="inline").scenarios[0]
     assert control.target is None and not control.expects_role_change()
+
+
+DOUBLE_FAULT = """
+title: t
+scenarios:
+  - name: s
+    description: d
+    fault: kill
+    target: pg-leader
+    also: {also}
+    budget: {{}}
+"""
+
+
+def double_fault_problems(also: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_gameday(DOUBLE_FAULT.format(also=also), "x.yaml")
+    return [line.strip() for line in str(caught.value).splitlines()[1:]]
+
+
+def test_a_double_fault_names_its_other_faults_in_also():
+    scenario = parse_gameday(DOUBLE_FAULT.format(also="[{fault: pause, target: pg-sync-standby}]"), "x.yaml").scenarios[0]
+    assert [(f, str(t)) for f, t in scenario.faults] == [("kill", "pg-leader"), ("pause", "pg-sync-standby")]
+    assert scenario.expects_role_change() is False  # whether anyone takes over is what a double fault tests
+
+
+@pytest.mark.parametrize("also, problem", [
+    ("[{fault: kill, target: pg-leader}]",
+     "scenarios[0].also[0].target: 'pg-leader' is already hit by the scenario's own target; a double fault needs two different targets"),
+    ("[{fault: none, target: app}]", "scenarios[0].also[0].fault: cannot be 'none': a fault named in `also` must inject something"),
+    ("[{fault: kill}]", "scenarios[0].also[0].target: is required (a role (vip-holder, lb-backup"),
+    ("[{fault: pause, target: app, params: {signal: KILL}}]",
+     "scenarios[0].also[0].params.signal: unknown key 'signal': fault 'pause' takes no params"),
+    ("[{fault: kill, target: app}, {fault: kill, target: etcd}, {fault: kill, target: sentinel}]",
+     "scenarios[0].also: must list at most 2 items"),
+])
+def test_a_bad_double_fault_gets_a_sentence_with_its_path(also, problem):
+    assert any(line.startswith(problem) for line in double_fault_problems(also)), double_fault_problems(also)

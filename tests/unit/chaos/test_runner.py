@@ -323,3 +323,57 @@ def test_the_exit_code_says_how_the_game_day_ended(status, failed, revert_failed
     assert exit_code == code
     if revert_failed:
         assert "make heal" in message and "was reverted" not in message
+
+
+DOUBLE = f"""
+title: double faults
+defaults: {{duration_s: 4, baseline_s: 2, http_rate: {RATE}, write_rate: {RATE}, probes: [http, postgres]}}
+scenarios:
+  - name: both-lbs-kill
+    description: both load balancers at once
+    fault: kill
+    target: service:lb1
+    also: [{{fault: kill, target: service:lb2}}]
+    budget: {{max_lost_writes: {{postgres: 0}}}}
+"""
+
+
+def test_a_double_fault_injects_both_at_once_and_reverts_both_the_last_first(world):
+    gd = game_day(world, DOUBLE)
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert result.verdict == "pass", result.reasons
+    assert (result.service, result.services, result.fault_description) == ("lb1", ["lb1", "lb2"], "kill lb1 + kill lb2")
+    assert world.injected == ["lb1", "lb2"]
+    assert world.reverted == ["lb2", "lb1", "lb2", "lb1"]  # the revert, then the safety net
+    ((seconds, what, disarmed, _),) = world.deadlines  # one deadline covers both
+    assert what == "both-lbs-kill: kill lb1 + kill lb2" and disarmed
+    doc = journal.build(run_id=gd.run_id, title="t", file="f", started=datetime.now(timezone.utc),
+                        status="completed", knobs={}, results=[result])
+    s = doc["scenarios"][0]
+    assert s["services"] == ["lb1", "lb2"] and s["also"] == [{"fault": "kill", "target": "service:lb2", "params": {}}]
+    assert s["predicted_failover_s"] is None  # no single mechanism's timers predict two failures
+
+
+def test_a_double_fault_whose_first_revert_fails_still_reverts_the_other(world):
+    reverts = iter([FaultError("lb2 will not start"), None, None, None])
+
+    def sometimes_fail():
+        error = next(reverts)
+        if error:
+            raise error
+
+    world.on_revert = sometimes_fail
+    gd = game_day(world, DOUBLE)
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert world.reverted[:2] == ["lb2", "lb1"]  # lb1 reverted although lb2's revert raised
+    assert "kill lb2: lb2 will not start" in result.revert_error
+    assert gd.revert_failed.startswith("both-lbs-kill (kill lb1 + kill lb2)")
+
+
+def test_two_targets_that_resolve_to_the_same_service_are_refused_before_anything_is_injected(world):
+    gd = game_day(world, DOUBLE.replace("target: service:lb2", "target: lb-backup"))
+    env = world.env()
+    gd.env = Environment(**{**env.__dict__, "resolve_target": lambda lab, kind, name: "lb1"})
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert world.injected == [] and result.verdict == "fail"
+    assert "would hit the same service (lb1, lb1)" in result.reasons[0]

@@ -93,6 +93,49 @@ def _unique_probes(probes: tuple[str, ...] | None) -> tuple[str, ...] | None:
 Params = Union[tuple(dict.fromkeys(PARAMS_BY_FAULT.values()))]  # type: ignore[valid-type]
 
 
+def validate_params(value: Any, fault: str | None, target: Target | None) -> Any:
+    """A fault's params against that fault's own model, every problem at once; `fault` None when
+    the fault itself is missing or wrong (already reported)."""
+    value = _none_is_empty(value)
+    if isinstance(value, BaseModel):
+        value = value.model_dump(by_alias=True)
+    if fault is None:
+        return value  # the fault is missing or wrong and already reported
+    model = PARAMS_BY_FAULT[fault]
+    if not isinstance(value, dict):
+        raise custom_error("params_type", f"must be a mapping of the {fault} fault's parameters, got {describe(value)}")
+    allowed = [f.alias or name for name, f in model.model_fields.items()]
+    problems: list[Problem] = []
+    for key in value:
+        if key in allowed:
+            continue
+        if not allowed:
+            message = f"unknown key '{key}': fault '{fault}' takes no params"
+        else:
+            message = f"unknown key '{key}' for fault '{fault}'; allowed: {', '.join(allowed)}"
+            hint = suggest(str(key), allowed)
+            message += f"; did you mean '{hint}'?" if hint else ""
+        problems.append(((key,), "unknown_param", message, value[key]))
+    known = {k: v for k, v in value.items() if k in allowed}
+    try:
+        params = model.model_validate(known)
+    except ValidationError as exc:
+        carried = carry(exc)
+        for error in carried:  # say what a missing parameter is: the union hides it from `sentence`
+            field = model.model_fields.get(str(error["loc"][0])) if len(error["loc"]) == 1 else None
+            if error["type"].type == "missing" and field is not None and field.description:
+                error["type"] = custom_error("missing", f"is required ({field.description})")
+        extra = [InitErrorDetails(type=custom_error(kind, msg), loc=loc, input=v) for loc, kind, msg, v in problems]
+        raise ValidationError.from_exception_data(model.__name__, carried + extra) from None
+    if problems:
+        raise fail(model.__name__, problems)
+    if target is not None:
+        problems = params.problems_with(target)
+        if problems:
+            raise fail(model.__name__, problems)
+    return params
+
+
 class Budget(StrictModel):
     """What the scenario may cost at most; a limit left out is measured but not judged."""
 
@@ -108,8 +151,39 @@ class Budget(StrictModel):
     counts_return_disruption: StrictBool = True
 
 
+MAX_ALSO = 2  # faults injected beside the scenario's own: at most three at once
+
+
+class AlsoFault(StrictModel):
+    """Another fault injected together with the scenario's own (a double fault: both load
+    balancers, two of three etcd members, ...), reverted with it."""
+
+    fault: Annotated[FaultName, one_of("fault", FAULTS)] = Field(description=f"one of {', '.join(FAULTS)}")
+    target: TargetField = Field(description=f"a role ({', '.join(ROLES)}) or service:<name>")
+    params: Params = Field(default_factory=dict, validate_default=True)  # type: ignore[assignment]
+
+    @field_validator("fault")
+    @classmethod
+    def _not_control(cls, value: str) -> str:
+        if value == "none":
+            raise custom_error("control_in_also", "cannot be 'none': a fault named in `also` must inject something")
+        return value
+
+    @field_validator("params", mode="plain")
+    @classmethod
+    def _params_for_fault(cls, value: Any, info: ValidationInfo) -> Any:
+        return validate_params(value, info.data.get("fault"), info.data.get("target"))
+
+    def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
+        return self.params.for_fault(resolve) if isinstance(self.params, FaultParams) else dict(self.params)
+
+    @field_serializer("params")
+    def _dump_params(self, params: Any) -> Any:
+        return params.model_dump(by_alias=True) if isinstance(params, BaseModel) else params
+
+
 class Scenario(StrictModel):
-    """One fault on one target, and the budget it must stay within."""
+    """One fault on one target (or several at once, with `also`), and the budget it must stay within."""
 
     name: str = Field(description="a slug: lowercase letters, digits and dashes")
     description: str = Field(description="what fails and which mechanism should recover it")
@@ -123,6 +197,8 @@ class Scenario(StrictModel):
         description="the limits it must stay within: max_failover_s, max_failed_requests, max_lost_writes"
     )
     expect_role_change: StrictBool | None = None
+    # Faults injected at the same moment as this one, on other targets, reverted with it.
+    also: tuple[AlsoFault, ...] = Field(default=(), max_length=MAX_ALSO)
 
     @field_validator("probes")
     @classmethod
@@ -151,46 +227,7 @@ class Scenario(StrictModel):
     @field_validator("params", mode="plain")
     @classmethod
     def _params_for_fault(cls, value: Any, info: ValidationInfo) -> Any:
-        fault = info.data.get("fault")
-        value = _none_is_empty(value)
-        if isinstance(value, BaseModel):
-            value = value.model_dump(by_alias=True)
-        if fault is None:
-            return value  # the fault is missing or wrong and already reported
-        model = PARAMS_BY_FAULT[fault]
-        if not isinstance(value, dict):
-            raise custom_error("params_type", f"must be a mapping of the {fault} fault's parameters, got {describe(value)}")
-        allowed = [f.alias or name for name, f in model.model_fields.items()]
-        problems: list[Problem] = []
-        for key in value:
-            if key in allowed:
-                continue
-            if not allowed:
-                message = f"unknown key '{key}': fault '{fault}' takes no params"
-            else:
-                message = f"unknown key '{key}' for fault '{fault}'; allowed: {', '.join(allowed)}"
-                hint = suggest(str(key), allowed)
-                message += f"; did you mean '{hint}'?" if hint else ""
-            problems.append(((key,), "unknown_param", message, value[key]))
-        known = {k: v for k, v in value.items() if k in allowed}
-        try:
-            params = model.model_validate(known)
-        except ValidationError as exc:
-            carried = carry(exc)
-            for error in carried:  # say what a missing parameter is: the union hides it from `sentence`
-                field = model.model_fields.get(str(error["loc"][0])) if len(error["loc"]) == 1 else None
-                if error["type"].type == "missing" and field is not None and field.description:
-                    error["type"] = custom_error("missing", f"is required ({field.description})")
-            extra = [InitErrorDetails(type=custom_error(kind, msg), loc=loc, input=v) for loc, kind, msg, v in problems]
-            raise ValidationError.from_exception_data(model.__name__, carried + extra) from None
-        if problems:
-            raise fail(model.__name__, problems)
-        target = info.data.get("target")
-        if target is not None:
-            problems = params.problems_with(target)
-            if problems:
-                raise fail(model.__name__, problems)
-        return params
+        return validate_params(value, info.data.get("fault"), info.data.get("target"))
 
     def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
         """The params as the fault classes take them: a plain dict (`from` as target strings).
@@ -210,13 +247,33 @@ class Scenario(StrictModel):
         if self.target is not None and self.fault == "none":
             raise fail("Scenario", [(("target",), "target_on_control",
                                       "must be left out: the control fault 'none' injects nothing into anyone", str(self.target))])
+        if self.also and self.fault == "none":
+            raise fail("Scenario", [(("also",), "also_on_control",
+                                      "must be left out: the control scenario injects nothing", None)])
+        seen = {str(self.target): "the scenario's own target"}
+        problems: list[Problem] = []
+        for i, extra in enumerate(self.also):
+            if str(extra.target) in seen:
+                problems.append((("also", i, "target"), "same_target",
+                                 f"'{extra.target}' is already hit by {seen[str(extra.target)]}; "
+                                 "a double fault needs two different targets", str(extra.target)))
+            seen.setdefault(str(extra.target), f"also[{i}]")
+        if problems:
+            raise fail("Scenario", problems)
         return self
+
+    @property
+    def faults(self) -> tuple[tuple[str, Target | None], ...]:
+        """Every (fault, target) the scenario injects: its own first, then `also`'s."""
+        return ((self.fault, self.target), *((a.fault, a.target) for a in self.also))
 
     def expects_role_change(self) -> bool:
         """`expect_role_change` if set; otherwise true when a disruptive fault hits the holder of a
         role that is handed over to another member (vip-holder, pg-leader, redis-master, ...)."""
         if self.expect_role_change is not None:
             return self.expect_role_change
+        if self.also:  # several members down at once: whether anyone takes over is what is tested
+            return False
         return (
             self.target is not None
             and self.target.kind == "role"
