@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench availability chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock
 
 availability: ## Nines, downtime and error budget from the newest game day (JOURNAL=path, FAILURES_PER_YEAR=4, REPAIR_HOURS=1, SLO=99.95)
 	@JOURNAL=$(JOURNAL) FAILURES_PER_YEAR=$(FAILURES_PER_YEAR) REPAIR_HOURS=$(REPAIR_HOURS) SLO=$(SLO) bin/lab availability
+
+spof-sweep: ## Kill every service alone, then two of a tier at once: the single-failure matrix and the N+1 limit
+	@bin/lab spof-sweep
 
 chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
 	@FILE=$(FILE) bin/lab validate

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from halab.chaos.cli import availability, bench, chaos, heal
+from halab.chaos.cli import availability, bench, chaos, heal, sweep
 from halab.dashboard.cli import dashboard
 from halab.lab.cli import footprint, profile, settle, status
 
@@ -18,5 +18,5 @@ def main() -> None:
     """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
 
 
-for command in (status, settle, profile, footprint, chaos, bench, heal, availability, dashboard):
+for command in (status, settle, profile, footprint, chaos, bench, sweep, heal, availability, dashboard):
     main.add_command(command)

@@ -233,6 +233,32 @@ def heal() -> None:
 
 
 @click.group()
+def sweep() -> None:
+    """The SPOF sweep (`make spof-sweep` runs gamedays/spof-sweep.yaml; this summarises it)."""
+
+
+@sweep.command("report")
+@click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sweep_report(journal_file: Path) -> None:
+    """Write sweep.json beside JOURNAL_FILE and print the single-failure matrix and the
+    double-failure table. Exits 1 when a single failure broke its budget or a double one did not
+    come back by itself."""
+    from rich.console import Console
+
+    from halab.chaos.sweep import tables, verdict_lines, write
+
+    path, summary = write(journal_file)
+    console = Console() if Console().is_terminal else Console(width=170)
+    for table in tables(summary):
+        console.print(table)
+    for line in verdict_lines(summary):
+        console.print(line)
+    console.print(f"sweep: {path}")
+    bad = summary["single_points_of_failure"] or any(not r["recovered_by_itself"] for r in summary["doubles"])
+    sys.exit(1 if bad else 0)
+
+
+@click.group()
 def bench() -> None:
     """Stock timers against tuned ones (`make bench` runs the game days; this summarises them)."""
 

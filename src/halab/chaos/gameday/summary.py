@@ -29,7 +29,9 @@ def _target_text(scenario: Scenario) -> str:
         return "(control: nothing injected)"
     # Each fault's params say what to show of them (the process, the peers, the delay...).
     note = scenario.params.note() if isinstance(scenario.params, FaultParams) else ""
-    return str(scenario.target) + note
+    also = "".join(f" + {a.fault} {a.target}" + (a.params.note() if isinstance(a.params, FaultParams) else "")
+                   for a in scenario.also)
+    return str(scenario.target) + note + also
 
 
 def _budget_text(budget: Budget) -> str:
