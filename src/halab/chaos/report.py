@@ -45,6 +45,16 @@ def _predicted(s: dict) -> str:
     return predict.label(s.get("failover_s"), s.get("predicted_failover_s"))
 
 
+def target_label(s: dict, arrow: str = "→", control: str = "(control)") -> str:
+    """What the scenario hit, as `role→service`, each fault of a double one joined by `+`."""
+    if not s.get("target"):
+        return control
+    services = s.get("services") or [s.get("service")]
+    targets = [s["target"], *(a["target"] for a in s.get("also") or [])]
+    return " + ".join(f"{t}{arrow}{services[i] if i < len(services) and services[i] else '?'}"
+                      for i, t in enumerate(targets))
+
+
 def _budget(b: dict) -> str:
     parts = []
     if b.get("max_failover_s") is not None:
@@ -73,7 +83,7 @@ def results_table(journal: dict) -> Table:
         ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
         failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
         table.add_row(
-            s["name"], f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
+            s["name"], target_label(s),
             "never recovered" if _never_recovered(s) else _s(s["failover_s"]), _predicted(s), _new_requests(s),
             _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),

@@ -250,7 +250,7 @@ def _summary_row(s: dict) -> dict:
     return {
         "anchor": anchor(s["name"]),
         "name": s["name"],
-        "target": f"{s['target']}→{s['service'] or '?'}" if s["target"] else "(control)",
+        "target": report.target_label(s),
         "failover_s": "never recovered" if report._never_recovered(s) else report._s(s["failover_s"]),
         "predicted_failover_s": report._predicted(s),
         "new_requests_ok_s": report._new_requests(s),
@@ -281,7 +281,7 @@ def _scenario(index: int, s: dict, journal: dict) -> Scenario:
         description=(s.get("description") or "").strip(),
         prediction=_prediction(s),
         fault=s.get("fault_description") or s.get("fault") or "?",
-        target=f"{s['target']} → {s['service'] or '?'}" if s.get("target") else "none (control)",
+        target=report.target_label(s, arrow=" → ", control="none (control)"),
         reasons=list(s.get("reasons") or []),
         figures=_figures(s),
         probes=_probe_rows(s) if measures else [],
