@@ -29,8 +29,8 @@ status: ## Who holds each role right now (JSON=1 for JSON)
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint
 
-chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check; JUNIT=path for JUnit XML)
-	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) JUNIT=$(JUNIT) bin/lab chaos
+chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check; JUNIT=path for JUnit XML; GUIDED=1 for a workshop)
+	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) JUNIT=$(JUNIT) GUIDED=$(GUIDED) bin/lab chaos
 
 bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock tuned", SCENARIO="a b")
 	@RUNS=$(RUNS) PROFILES="$(PROFILES)" SCENARIO="$(SCENARIO)" bin/lab bench

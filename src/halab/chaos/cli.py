@@ -35,6 +35,9 @@ def validate(file: Path, display_name: str | None) -> None:
     """Check a game-day FILE completely without touching the lab."""
     from halab.chaos.gameday import load_gameday, validate_command_output
 
+    if guided and not sys.stdin.isatty():
+        click.echo("error: guided mode asks the room questions: run it in a terminal (make chaos GUIDED=1)", err=True)
+        sys.exit(2)
     try:
         gameday = load_gameday(file, display_name=display_name)
     except ConfigError as e:
@@ -49,7 +52,9 @@ def validate(file: Path, display_name: str | None) -> None:
 @click.option("--scenario", "scenario_names", multiple=True, help="Run only this scenario (repeatable).")
 @click.option("--reports", type=click.Path(path_type=Path), default=DEFAULT_REPORTS, show_default=True,
               help="Where the journal goes: <reports>/<run-id>/journal.json and <reports>/latest.")
-def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], reports: Path) -> None:
+@click.option("--guided", is_flag=True, help="A workshop: before each scenario, show its mechanism and ask the room "
+                                             "for a guess; after it, guess, formula and measurement side by side.")
+def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], reports: Path, guided: bool) -> None:
     """Run a game day (all scenarios, or --scenario NAME).
 
     \b
@@ -70,6 +75,9 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     from halab.chaos.report import print_report
     from halab.chaos.runner import GameDayRunner
 
+    if guided and not sys.stdin.isatty():
+        click.echo("error: guided mode asks the room questions: run it in a terminal (make chaos GUIDED=1)", err=True)
+        sys.exit(2)
     try:
         gameday = load_gameday(file, display_name=display_name)
         scenarios = [select(gameday, n) for n in scenario_names] or list(gameday.scenarios)
@@ -89,11 +97,16 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     started = datetime.now(timezone.utc)
     status, error = "completed", None
     knobs = collect_knobs(lab)
+    hooks: dict = {}
     try:
         # The terminal view, and the same progress published for the dashboard (`make dashboard`),
         # in the reports folder the dashboard reads, wherever this run's journal goes (the bench's).
-        with LiveView(runner.progress), Publisher(runner.progress, DEFAULT_REPORTS):
-            runner.run(scenarios)
+        with LiveView(runner.progress) as view, Publisher(runner.progress, DEFAULT_REPORTS):
+            if guided:
+                hooks = _guided_hooks(lab, knobs, view)
+                runner.run(scenarios, before_each=hooks["before_each"], after_each=hooks["after_each"])
+            else:
+                runner.run(scenarios)
     except KeyboardInterrupt:
         status = "aborted"
     except Exception as e:
@@ -107,6 +120,10 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
                                 revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
     path = journal_mod.write(journal, reports)
     print_report(journal)
+    if hooks:
+        from rich.console import Console
+
+        Console().print(hooks["guide"].scoreboard())
     click.echo(f"journal: {path}")
     _html_report_beside(path)
     from halab.chaos import junit
@@ -117,6 +134,35 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     if message:
         click.echo(message, err=True)
     sys.exit(code)
+
+
+def _guided_hooks(lab, knobs: dict, view) -> dict:
+    """The runner's hooks for guided mode: the questions before each scenario (with the live view
+    paused), the comparison after it."""
+    from rich.console import Console
+
+    from halab.chaos import journal as journal_mod
+    from halab.chaos import targets
+    from halab.chaos.guided import Guide, StopGuided
+
+    console = Console()
+    guide = Guide(knobs, ask=console.input, console=console,
+                  holder=lambda t: targets.resolve(lab, t.kind, t.name) if t.kind == "role" else None)
+
+    def before(scenario, index: int, total: int) -> bool:
+        with view.paused():
+            try:
+                guide.before(scenario, index, total)
+            except (StopGuided, EOFError):
+                console.print("stopped before this scenario; the table below has what ran")
+                return False
+        return True
+
+    def after(result) -> None:
+        with view.paused():
+            guide.after(journal_mod.scenario_entry(result, knobs))
+
+    return {"before_each": before, "after_each": after, "guide": guide}
 
 
 def _html_report_beside(journal_path: Path) -> None:

@@ -111,6 +111,15 @@ def scenario_json(r: ScenarioResult) -> dict:
     }
 
 
+def scenario_entry(r: ScenarioResult, knobs: dict) -> dict:
+    """The scenario's journal entry, with what the knobs in force say its failover should be."""
+    s = scenario_json(r)
+    p = predict.predict(s, knobs)
+    s["predicted_failover_s"] = p.to_json() if p else None
+    s["failover_vs_predicted"] = predict.explain(s["failover_s"], s["predicted_failover_s"])
+    return s
+
+
 def _longest_stall(m) -> float | None:
     stalls = [p.longest_stall_s for p in m.probes.values() if p.longest_stall_s is not None] if m else []
     return round(max(stalls), 3) if stalls else None
@@ -125,11 +134,7 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
           results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None) -> dict:
     """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
     interrupted and so has no entry of its own."""
-    scenarios = [scenario_json(r) for r in results]
-    for s in scenarios:  # what the knobs in force say the failover should be, beside what it was
-        p = predict.predict(s, knobs)
-        s["predicted_failover_s"] = p.to_json() if p else None
-        s["failover_vs_predicted"] = predict.explain(s["failover_s"], s["predicted_failover_s"])
+    scenarios = [scenario_entry(r, knobs) for r in results]
     return {
         "run_id": run_id,
         "title": title,

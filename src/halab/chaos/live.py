@@ -4,6 +4,7 @@ per phase change instead."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -58,6 +59,18 @@ class LiveView:
             self._thread = threading.Thread(target=self._log_phases, daemon=True)
             self._thread.start()
         return self
+
+    @contextlib.contextmanager
+    def paused(self):
+        """The live view off while the terminal is used for something else (guided mode's questions)."""
+        if self._live is None:
+            yield
+            return
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
 
     def _log_phases(self) -> None:
         last = None

@@ -170,14 +170,21 @@ class GameDayRunner:
     def clock(self) -> float:
         return self.env.clock() - self.t0
 
-    def run(self, scenarios: list[Scenario]) -> list[ScenarioResult]:
-        """Runs the scenarios in order; stops after one whose revert failed (see `revert_failed`)."""
+    def run(self, scenarios: list[Scenario], *, before_each: Callable[[Scenario, int, int], bool] | None = None,
+            after_each: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+        """Runs the scenarios in order; stops after one whose revert failed (see `revert_failed`).
+        `before_each` (guided mode) may stop the game day before a scenario by returning False;
+        `after_each` sees each result."""
         main = threading.current_thread() is threading.main_thread()
         previous_term = signal.signal(signal.SIGTERM, _raise_interrupt) if main else None
         try:
             for i, scenario in enumerate(scenarios, 1):
                 self.progress.index, self.progress.scenario = i, scenario.name
+                if before_each is not None and not before_each(scenario, i, len(scenarios)):
+                    break
                 self.progress.results.append(self.run_scenario(scenario))
+                if after_each is not None:
+                    after_each(self.progress.results[-1])
                 if self.revert_failed:
                     break
             self.progress.enter("done")
