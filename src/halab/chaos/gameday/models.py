@@ -154,7 +154,26 @@ class Budget(StrictModel):
 MAX_ALSO = 2  # faults injected beside the scenario's own: at most three at once
 
 
-class AlsoFault(StrictModel):
+class _WithFaultParams(StrictModel):
+    """A fault's `params`, checked against that fault's own model once `fault` and `target` are."""
+
+    @field_validator("params", mode="plain", check_fields=False)
+    @classmethod
+    def _params_for_fault(cls, value: Any, info: ValidationInfo) -> Any:
+        return validate_params(value, info.data.get("fault"), info.data.get("target"))
+
+    def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
+        """The params as the fault classes take them: a plain dict (`from` as target strings).
+        For a partition with `from`, also `from_services`: the service names those targets name
+        now, role targets through `resolve` (e.g. `lambda t: targets.resolve(lab, t.kind, t.name)`)."""
+        return self.params.for_fault(resolve) if isinstance(self.params, FaultParams) else dict(self.params)
+
+    @field_serializer("params", check_fields=False)
+    def _dump_params(self, params: Any) -> Any:
+        return params.model_dump(by_alias=True) if isinstance(params, BaseModel) else params
+
+
+class AlsoFault(_WithFaultParams):
     """Another fault injected together with the scenario's own (a double fault: both load
     balancers, two of three etcd members, ...), reverted with it."""
 
@@ -169,20 +188,9 @@ class AlsoFault(StrictModel):
             raise custom_error("control_in_also", "cannot be 'none': a fault named in `also` must inject something")
         return value
 
-    @field_validator("params", mode="plain")
-    @classmethod
-    def _params_for_fault(cls, value: Any, info: ValidationInfo) -> Any:
-        return validate_params(value, info.data.get("fault"), info.data.get("target"))
-
-    def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
-        return self.params.for_fault(resolve) if isinstance(self.params, FaultParams) else dict(self.params)
-
-    @field_serializer("params")
-    def _dump_params(self, params: Any) -> Any:
-        return params.model_dump(by_alias=True) if isinstance(params, BaseModel) else params
 
 
-class Scenario(StrictModel):
+class Scenario(_WithFaultParams):
     """One fault on one target (or several at once, with `also`), and the budget it must stay within."""
 
     name: str = Field(description="a slug: lowercase letters, digits and dashes")
@@ -223,21 +231,6 @@ class Scenario(StrictModel):
         if not value.strip():
             raise custom_error("empty", "must not be empty: say what fails and which mechanism should recover it")
         return value
-
-    @field_validator("params", mode="plain")
-    @classmethod
-    def _params_for_fault(cls, value: Any, info: ValidationInfo) -> Any:
-        return validate_params(value, info.data.get("fault"), info.data.get("target"))
-
-    def fault_params(self, resolve: Callable[[Target], str] | None = None) -> dict[str, Any]:
-        """The params as the fault classes take them: a plain dict (`from` as target strings).
-        For a partition with `from`, also `from_services`: the service names those targets name
-        now, role targets through `resolve` (e.g. `lambda t: targets.resolve(lab, t.kind, t.name)`)."""
-        return self.params.for_fault(resolve) if isinstance(self.params, FaultParams) else dict(self.params)
-
-    @field_serializer("params")
-    def _dump_params(self, params: Any) -> Any:
-        return params.model_dump(by_alias=True) if isinstance(params, BaseModel) else params
 
     @model_validator(mode="after")
     def _target_unless_control(self) -> Scenario:
