@@ -40,20 +40,27 @@ class Tier:
     members: tuple[str, ...]
     needed: int  # members that must be up for the tier to serve
     pattern: str  # how the members share the work
-    hand_over: int  # members whose loss clients feel as a failover
-    scenario: str | None  # the default game day's scenario that measured that failover
+    # Whose loss clients feel as a failover: (the game-day scenario that measured it, how many
+    # members it stands for). The others' loss costs nothing (a backup, a replica, a follower).
+    failovers: tuple[tuple[str, int], ...]
+
+    @property
+    def hand_over(self) -> int:
+        return sum(count for _, count in self.failovers)
 
 
 # In the order a request meets them. Sentinel answers the app's discovery (any one will do) and
-# etcd holds Patroni's leader key (a majority must be up, or Patroni demotes the primary).
+# etcd holds Patroni's leader key (a majority must be up, or Patroni demotes the primary). Every
+# broker leads partitions; one of them is also the KRaft controller, a longer failover.
 TIERS = (
-    Tier("edge", tuple(topology.LBS), 1, "active-passive: one holds the VIP (VRRP)", 1, "vip-holder-kill"),
-    Tier("app", tuple(topology.APPS), 1, "active-active, N+1: any replica serves", 3, "app-replica-kill"),
-    Tier("postgres", tuple(topology.PGS), 1, "primary + sync standby + replica (Patroni)", 1, "pg-leader-kill"),
-    Tier("etcd", tuple(topology.ETCDS), 2, "quorum: a majority of 3", 1, "etcd-member-kill"),
-    Tier("redis", tuple(topology.REDISES), 1, "master + 2 replicas (Sentinel)", 1, "redis-master-kill"),
-    Tier("sentinel", tuple(topology.SENTINELS), 1, "any Sentinel answers discovery", 0, None),
-    Tier("kafka", tuple(topology.KAFKAS), 2, "acks=all, min.insync.replicas=2: 2 of 3", 3, "kafka-leader-kill"),
+    Tier("edge", tuple(topology.LBS), 1, "active-passive: one holds the VIP (VRRP)", (("vip-holder-kill", 1),)),
+    Tier("app", tuple(topology.APPS), 1, "active-active, N+1: any replica serves", (("app-replica-kill", 3),)),
+    Tier("postgres", tuple(topology.PGS), 1, "primary + sync standby + replica (Patroni)", (("pg-leader-kill", 1),)),
+    Tier("etcd", tuple(topology.ETCDS), 2, "quorum: a majority of 3", (("etcd-member-kill", 1),)),
+    Tier("redis", tuple(topology.REDISES), 1, "master + 2 replicas (Sentinel)", (("redis-master-kill", 1),)),
+    Tier("sentinel", tuple(topology.SENTINELS), 1, "any Sentinel answers discovery", ()),
+    Tier("kafka", tuple(topology.KAFKAS), 2, "acks=all, min.insync.replicas=2: 2 of 3",
+         (("kafka-leader-kill", 2), ("kafka-controller-kill", 1))),
 )
 
 # Recovery point and time per store: the scenario that kills its leader, and the probe that writes to it.
@@ -96,19 +103,32 @@ def _scenario(journal: dict, name: str | None) -> dict | None:
     return next((s for s in journal.get("scenarios", []) if s["name"] == name), None) if name else None
 
 
-def tier_availability(tier: Tier, failover_s: float | None, a: Assumptions) -> dict:
+def _measured_failover(journal: dict, name: str) -> float | None:
+    """The scenario's judged failover; inf if it never recovered; None if it did not run."""
+    s = _scenario(journal, name)
+    if s is None or s.get("measures") is None:
+        return None
+    return math.inf if s.get("failover_s") is None else s["failover_s"]
+
+
+def tier_availability(tier: Tier, failovers: dict[str, float | None], a: Assumptions) -> dict:
+    """`failovers`: the measured failover of each of the tier's scenarios (None: not measured)."""
     u = a.member_unavailability
     redundancy = at_least(tier.needed, len(tier.members), u)
-    failovers_per_year = tier.hand_over * a.failures_per_year
-    # Never recovered: clients wait until the member is repaired. Not measured: no figure to
-    # multiply, and the result lists the tier as unmeasured.
-    cost = None if failover_s is None else failover_s if math.isfinite(failover_s) else a.repair_hours * 3600
-    failover_downtime = None if cost is None else failovers_per_year * cost
-    availability = redundancy - (failover_downtime or 0.0) / YEAR_S
+    downtime, unmeasured = 0.0, []
+    for name, count in tier.failovers:
+        seconds = failovers.get(name)
+        if seconds is None:  # no figure to multiply: listed as unmeasured, never counted as 0 silently
+            unmeasured.append(name)
+            continue
+        # Never recovered: clients wait until the member is repaired.
+        downtime += count * a.failures_per_year * (seconds if math.isfinite(seconds) else a.repair_hours * 3600)
+    availability = redundancy - downtime / YEAR_S
     return {
         "tier": tier.name, "members": len(tier.members), "needed": tier.needed, "pattern": tier.pattern,
-        "scenario": tier.scenario, "failover_s": failover_s, "failovers_per_year": failovers_per_year,
-        "failover_downtime_s_per_year": failover_downtime,
+        "failovers": [{"scenario": n, "members": c, "failover_s": failovers.get(n)} for n, c in tier.failovers],
+        "unmeasured": unmeasured, "failovers_per_year": tier.hand_over * a.failures_per_year,
+        "failover_downtime_s_per_year": downtime if tier.failovers and len(unmeasured) < len(tier.failovers) else None,
         "exhaustion_downtime_s_per_year": (1 - redundancy) * YEAR_S,
         "availability": availability, "nines": nines(availability),
         "single_member_availability": 1 - u,
@@ -117,13 +137,7 @@ def tier_availability(tier: Tier, failover_s: float | None, a: Assumptions) -> d
 
 def compute(journal: dict, a: Assumptions = Assumptions()) -> dict:
     """Per tier and for the whole service, from the journal's failovers and the assumptions."""
-    tiers = []
-    for tier in TIERS:
-        s = _scenario(journal, tier.scenario)
-        failover = None
-        if s is not None and s.get("measures") is not None:
-            failover = math.inf if s.get("failover_s") is None else s["failover_s"]
-        tiers.append(tier_availability(tier, failover, a))
+    tiers = [tier_availability(t, {n: _measured_failover(journal, n) for n, _ in t.failovers}, a) for t in TIERS]
     service = math.prod(t["availability"] for t in tiers)
     single = math.prod(t["single_member_availability"] for t in tiers)
     budget_s = (1 - a.slo_pct / 100) * a.window_days * 24 * 3600
@@ -131,7 +145,7 @@ def compute(journal: dict, a: Assumptions = Assumptions()) -> dict:
         "run_id": journal.get("run_id"),
         "assumptions": {**asdict(a), "member_unavailability": a.member_unavailability},
         "tiers": tiers,
-        "unmeasured": [t["tier"] for t in tiers if t["scenario"] and t["failover_s"] is None],
+        "unmeasured": [f"{t['tier']} ({n})" for t in tiers for n in t["unmeasured"]],
         "service": _figures(service),
         "one_of_each": _figures(single),  # the same tiers with no redundancy: every member a SPOF
         "slo": {
@@ -224,7 +238,8 @@ def print_availability(result: dict, console=None) -> None:
     for column in ("tier", "needs", "failover", "×/yr", "failovers", "too few", "avail.", "nines"):
         table.add_column(column, justify="left" if column == "tier" else "right", no_wrap=True, min_width=len(column))
     for t in result["tiers"]:
-        failover = "not measured" if t["scenario"] and t["failover_s"] is None else _duration(t["failover_s"])
+        failover = " + ".join(("?" if f["failover_s"] is None else _duration(f["failover_s"])) + (f" ×{f['members']}" if f["members"] > 1 else "")
+                              for f in t["failovers"]) or "-"
         table.add_row(t["tier"], f"{t['needed']} of {t['members']}", failover, f"{t['failovers_per_year']:g}",
                       _duration(t["failover_downtime_s_per_year"]), _duration(t["exhaustion_downtime_s_per_year"]),
                       _pct(t["availability"]), f"{t['nines']:.1f}")
@@ -232,13 +247,14 @@ def print_availability(result: dict, console=None) -> None:
     table.add_row("[bold]service[/]", "all", "", "", "", "", f"[bold]{_pct(s['availability'])}[/]", f"[bold]{s['nines']:.1f}[/]")
     console.print(table)
     console.print("Tiers are in series; within one: " + "; ".join(f"{t['tier']} {t['pattern']}" + (
-        f" (failover from {t['scenario']})" if t["scenario"] else "") for t in result["tiers"]) + ".")
+        f" (failover from {', '.join(f['scenario'] for f in t['failovers'])})" if t["failovers"] else "")
+        for t in result["tiers"]) + ".")
     console.print(f"The service: {s['nines']:.2f} nines, {_duration(s['downtime_s_per_year'])} down a year, "
                   f"{_duration(s['downtime_s_per_month'])} a month. With one member per tier (every one a "
                   f"single point of failure) it would be {one['nines']:.2f} nines, "
                   f"{_duration(one['downtime_s_per_year'])} a year.")
     if result["unmeasured"]:
-        console.print(f"[yellow]Not in this game day, so counted without failovers:[/] {', '.join(result['unmeasured'])}")
+        console.print(f"[yellow]Not in this game day, so their failovers are not counted:[/] {', '.join(result['unmeasured'])}")
     slo, g = result["slo"], result["gameday"]
     console.print(f"\n[bold]Error budget[/]: an SLO of {slo['target_pct']:g} % over {slo['window_days']:g} days "
                   f"allows {_duration(slo['budget_s'])} of downtime; the model above expects "

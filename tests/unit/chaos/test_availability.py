@@ -38,7 +38,7 @@ def test_member_unavailability_from_failure_rate_and_repair_time():
 def test_a_tier_pays_for_each_handover_its_measured_failover():
     a = av.Assumptions(failures_per_year=4, repair_hours=1)
     edge = next(t for t in av.TIERS if t.name == "edge")
-    row = av.tier_availability(edge, 2.0, a)
+    row = av.tier_availability(edge, {"vip-holder-kill": 2.0}, a)
     assert row["failovers_per_year"] == 4 and row["failover_downtime_s_per_year"] == pytest.approx(8.0)
     u = a.member_unavailability
     assert row["availability"] == pytest.approx(1 - u ** 2 - 8.0 / av.YEAR_S)
@@ -47,8 +47,15 @@ def test_a_tier_pays_for_each_handover_its_measured_failover():
 def test_a_failover_that_never_ended_costs_the_repair_time_not_nothing():
     a = av.Assumptions(failures_per_year=4, repair_hours=2)
     kafka = next(t for t in av.TIERS if t.name == "kafka")
-    row = av.tier_availability(kafka, math.inf, a)
-    assert row["failover_downtime_s_per_year"] == pytest.approx(3 * 4 * 2 * 3600)
+    # Two brokers lead partitions only; the third is also the controller, a longer failover.
+    row = av.tier_availability(kafka, {"kafka-leader-kill": 8.0, "kafka-controller-kill": math.inf}, a)
+    assert row["failover_downtime_s_per_year"] == pytest.approx(2 * 4 * 8.0 + 1 * 4 * 2 * 3600)
+
+
+def test_a_failover_not_measured_is_named_not_counted_as_nothing():
+    kafka = next(t for t in av.TIERS if t.name == "kafka")
+    row = av.tier_availability(kafka, {"kafka-leader-kill": 8.0, "kafka-controller-kill": None}, av.Assumptions())
+    assert row["unmeasured"] == ["kafka-controller-kill"]
 
 
 def test_the_service_is_every_tier_in_series_and_redundancy_beats_one_of_each():
@@ -57,9 +64,10 @@ def test_the_service_is_every_tier_in_series_and_redundancy_beats_one_of_each():
     assert result["service"]["availability"] == pytest.approx(math.prod(t["availability"] for t in result["tiers"]))
     assert result["service"]["nines"] > result["one_of_each"]["nines"] + 2
     by_tier = {t["tier"]: t for t in result["tiers"]}
-    assert by_tier["postgres"]["failover_s"] == 9.141  # pg-leader-kill's, from the journal
-    # The fixture has no app, etcd or redis scenario: named, not silently perfect.
-    assert set(result["unmeasured"]) == {"app", "etcd", "redis"}
+    assert by_tier["postgres"]["failovers"][0]["failover_s"] == 9.141  # pg-leader-kill's, from the journal
+    # The fixture has no app, etcd, redis or Kafka controller scenario: named, not silently perfect.
+    assert set(result["unmeasured"]) == {"app (app-replica-kill)", "etcd (etcd-member-kill)",
+                                         "redis (redis-master-kill)", "kafka (kafka-controller-kill)"}
 
 
 def test_error_budget_and_what_the_game_day_cost():
