@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import cast
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from halab.app.config import Settings
@@ -14,19 +16,20 @@ CART_TTL_S = 86_400
 
 
 def sentinel_master(settings: Settings) -> Redis:
-    timeouts = {
+    # redis-py's own retries off, for the Sentinels and the master alike: the guard's tenacity
+    # policy is the single retry layer. redis-py 6 retries 3 times with exponential backoff by
+    # default whatever retry_on_timeout says, so one dead Sentinel, asked first, cost a new
+    # connection up to 12 s (found by make spof-sweep), and a dead master multiplied the waits.
+    options = {
         "socket_timeout": settings.redis_socket_timeout_s,
         "socket_connect_timeout": settings.redis_socket_timeout_s,
+        "retry": Retry(NoBackoff(), 0),
     }
-    # The Sentinel connections inherit these socket_* timeouts, so a dead Sentinel costs ~1 s too.
-    sentinel = Sentinel(list(settings.sentinels), **timeouts)
-    # redis-py's own retries stay off (retry_on_timeout=False): the guard's tenacity policy is the
-    # single retry layer, and stacking both would multiply the wait during a failover. Each new
-    # connection asks Sentinel for the current master; a demoted one answers READONLY, which the
-    # Sentinel connection turns into a ConnectionError, i.e. one more retry against the new master.
-    return sentinel.master_for(
-        settings.redis_master_name, decode_responses=True, retry_on_timeout=False, **timeouts
-    )
+    sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=options, **options)
+    # Each new connection asks Sentinel for the current master; a demoted one answers READONLY,
+    # which the Sentinel connection turns into a ConnectionError, i.e. one more retry (the
+    # guard's) against the new master.
+    return sentinel.master_for(settings.redis_master_name, decode_responses=True, **options)
 
 
 class RedisCartStore:

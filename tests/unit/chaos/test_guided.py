@@ -102,3 +102,16 @@ def test_a_stop_before_a_scenario_ends_the_game_day_without_injecting_it():
                      after_each=lambda r: asked.append(f"after {r.scenario.name}"))
     assert asked == ["app1-kill", "after app1-kill", "app2-kill"]
     assert [r.scenario.name for r in results] == ["app1-kill"] and world.injected == ["app1"]
+
+
+def test_the_cli_validates_a_file_and_refuses_guided_mode_without_a_terminal():
+    from click.testing import CliRunner
+
+    from halab.chaos import cli
+
+    root = Path(__file__).parents[3]
+    ok = CliRunner().invoke(cli.chaos, ["validate", str(root / "gamedays" / "spof-sweep.yaml")])
+    assert ok.exit_code == 0 and "valid game day 'SPOF sweep and the N+1 limit', 25 scenarios" in ok.output
+    refused = CliRunner().invoke(cli.chaos, ["run", "--guided"])  # CliRunner's stdin is not a terminal
+    assert refused.exit_code == 2
+    assert "guided mode asks the room questions: run it in a terminal" in refused.output
