@@ -284,8 +284,8 @@ def sweep() -> None:
 @click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def sweep_report(journal_file: Path) -> None:
     """Write sweep.json beside JOURNAL_FILE and print the single-failure matrix and the
-    double-failure table. Exits 1 when a single failure broke its budget or a double one did not
-    come back by itself."""
+    double-failure table. Exits 1 when a single failure left clients failing or broke its tier's
+    budget, or a double one did not come back by itself."""
     from rich.console import Console
 
     from halab.chaos.sweep import tables, verdict_lines, write
@@ -297,7 +297,8 @@ def sweep_report(journal_file: Path) -> None:
     for line in verdict_lines(summary):
         console.print(line)
     console.print(f"sweep: {path}")
-    bad = summary["single_points_of_failure"] or any(not r["recovered_by_itself"] for r in summary["doubles"])
+    bad = (summary["single_points_of_failure"] or summary["over_budget"]
+           or any(not r["recovered_by_itself"] for r in summary["doubles"]))
     sys.exit(1 if bad else 0)
 
 

@@ -48,11 +48,13 @@ def summarise(journal: dict) -> dict:
             doubles.append(row)
         elif services:
             singles.append(row)
-    # A single point of failure: a lone failure that broke its budget or left a probe failing.
-    spofs = [r["services"][0] for r in singles
-             if r["verdict"] == "fail" or any(p["never_recovered"] for p in r["probes"].values())]
+    # A single point of failure: a lone failure after which clients never recovered while it
+    # lasted. Over budget: recovered, but later or at a higher cost than its tier's budget.
+    spofs = [r["services"][0] for r in singles if any(p["never_recovered"] for p in r["probes"].values())]
+    over = [{"service": r["services"][0], "reasons": r["reasons"]} for r in singles
+            if r["verdict"] == "fail" and r["services"][0] not in spofs]
     return {"run_id": journal.get("run_id"), "machine": journal.get("machine"), "singles": singles,
-            "doubles": doubles, "single_points_of_failure": spofs,
+            "doubles": doubles, "single_points_of_failure": spofs, "over_budget": over,
             "services_swept": sorted({r["services"][0] for r in singles}),
             "services_missing": [n for n in topology.ALL_SERVICES if n not in {r["services"][0] for r in singles}]}
 
@@ -95,9 +97,11 @@ def tables(summary: dict):
 def verdict_lines(summary: dict) -> list[str]:
     lines = []
     if summary["single_points_of_failure"]:
-        lines.append("single points of failure (a lone failure broke its budget or left clients failing): "
+        lines.append("single points of failure (clients never recovered while it was down): "
                      + ", ".join(summary["single_points_of_failure"]))
-    elif summary["singles"]:
+    for r in summary["over_budget"]:
+        lines.append(f"over its tier's budget: {r['service']} ({'; '.join(r['reasons'])})")
+    if summary["singles"] and not summary["single_points_of_failure"] and not summary["over_budget"]:
         lines.append(f"no single point of failure: each of the {len(summary['singles'])} services failed alone "
                      "within its tier's budget")
     if summary["services_missing"]:

@@ -35,14 +35,16 @@ def test_singles_and_doubles_and_the_single_points_of_failure_named():
     summary = sweep.summarise(journal)
     assert [r["services"] for r in summary["singles"]] == [["lb1"], ["pg2"], ["app1"]]
     assert [r["group"] for r in summary["singles"]] == ["edge", "postgres", "app"]
-    assert summary["single_points_of_failure"] == ["pg2", "app1"]
+    assert summary["single_points_of_failure"] == ["app1"]
+    assert summary["over_budget"] == [{"service": "pg2", "reasons": ["failover took 9 s, budget 6 s"]}]
     assert [(r["scenario"], r["recovered_by_itself"]) for r in summary["doubles"]] == [
         ("both-lbs-kill", False), ("pg-leader-and-sync-kill", True)]
     pg = summary["doubles"][0]["probes"]["postgres"]
     assert pg["lost"] is None and pg["inconclusive"]  # a failed read-back is not 0 lost
     assert "lb2" in summary["services_missing"] and "lb1" not in summary["services_missing"]
     lines = sweep.verdict_lines(summary)
-    assert lines[0].endswith("pg2, app1")
+    assert lines[0] == "single points of failure (clients never recovered while it was down): app1"
+    assert lines[1] == "over its tier's budget: pg2 (failover took 9 s, budget 6 s)"
     assert lines[-1].startswith("did not come back by itself after the revert: both-lbs-kill")
     assert sweep._cell(summary["singles"][2]["probes"]["http"]).startswith("never s")
     assert sweep._cell(pg).endswith("lost ?")
