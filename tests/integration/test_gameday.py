@@ -34,6 +34,7 @@ def journal(lab) -> dict:
         artifact.unlink()
     job = subprocess.run(["bash", "examples/ci/gameday.sh"], cwd=ROOT, check=False,
                          env={**os.environ, "KEEP_LAB": "1", "ARTIFACTS": str(ARTIFACTS.relative_to(ROOT))})
+    # The game day's own exit code: 0 every budget held, 1 one broke (judged per scenario below).
     assert job.returncode in (0, 1), f"the CI example failed before judging the game day (exit {job.returncode})"
     assert LATEST.exists() and LATEST.resolve() != before, "the game day wrote no new journal"
     RUN_DIRS.append(LATEST.resolve().parent)  # later tests run game days of their own
