@@ -79,8 +79,14 @@ def test_the_api_injects_a_fault_the_role_moves_halt_ends_it_and_the_lab_is_stea
 
 
 def test_the_page_shows_the_lab_a_fault_button_moves_the_vip_and_halt_ends_it(dashboard):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait
+
+    def WebDriverWait(driver, timeout):  # noqa: N802 - selenium's own name, with one more ignored error
+        # The page redraws the service grid on every poll: an element found a moment ago can be
+        # replaced before it is read. Reading again is what a person looking at it would do.
+        return _WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
     eventually("the lab in steady state", steady, timeout=180)
     d = browser()
@@ -89,7 +95,9 @@ def test_the_page_shows_the_lab_a_fault_button_moves_the_vip_and_halt_ends_it(da
         d.get(URL + "/")
         wait = WebDriverWait(d, 60)
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".svc")) == len(topology.ALL_SERVICES))
-        names = {e.get_attribute("data-service") for e in d.find_elements(By.CSS_SELECTOR, ".svc")}
+        # In one script, so a redraw between finding and reading cannot leave a stale element.
+        names = set(d.execute_script(
+            "return Array.from(document.querySelectorAll('.svc'), e => e.getAttribute('data-service'))"))
         assert names == set(topology.ALL_SERVICES)
         old = wait.until(lambda d: (t := d.find_element(By.ID, "vip-holder").text) in topology.LBS and t)
 
