@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal dashboard dashboard-stop save load doctor test test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,5 +81,8 @@ vendor: $(PY) ## Fetch the HTML report's charting library and the tests' JUnit s
 test-unit: $(PY) vendor ## Unit tests only (no Docker needed)
 	$(PY) -m pytest -m "not integration"
 
-test: $(PY) vendor ## Unit and integration tests (brings the lab up if it is not running, and down after)
+test: ## Unit and integration tests in their own container, needing only Docker (brings the lab up if it is not running, and down after)
+	@bin/lab test
+
+test-host: $(PY) vendor ## The same tests from a host venv (Linux, for development: needs Chromium and a route to the lab)
 	$(PY) -m pytest
