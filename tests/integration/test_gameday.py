@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import warnings
 from pathlib import Path
 
 import docker
@@ -115,7 +116,10 @@ def test_journal_has_the_run_metadata(journal):
 def test_scenario_within_its_budget(journal, scenario):
     result = next(s for s in journal["scenarios"] if s["name"] == scenario.name)
     budget = scenario.budget
-    assert result["verdict"] == "pass", f"{scenario.name}: {result['reasons']}"
+    misses = [f"run {e['attempt']}: {'; '.join(e['reasons'])}" for e in result.get("earlier_attempts") or []]
+    assert result["verdict"] == "pass", f"{scenario.name}: {result['reasons']} (earlier runs: {misses or 'none'})"
+    if misses:  # passed on a rerun (rerun_misses): shown in the warnings summary, never hidden
+        warnings.warn(f"{scenario.name} passed only on run {result['attempt']}; missed before: {' | '.join(misses)}", stacklevel=1)
     if budget.max_failover_s is not None:
         assert result["failover_s"] is not None and result["failover_s"] <= budget.max_failover_s
     if budget.max_failed_requests is not None:

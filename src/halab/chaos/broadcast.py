@@ -60,6 +60,7 @@ def snapshot(progress: Progress, *, source: str, now: float | None = None) -> di
         "fault": progress.fault,
         "duration_s": progress.duration_s,
         "phase": progress.phase,
+        "rerun_of": progress.rerun_of,
         "phase_s": round(phase_s, 1),
         "countdown_s": countdown,
         "elapsed_s": round(now - progress.started, 1),

@@ -108,6 +108,10 @@ def scenario_json(r: ScenarioResult) -> dict:
             for t in r.timelines
         },
         "probe_rates": {t.probe: t.rate for t in r.timelines},
+        # `rerun_misses`: the attempts before this one, each of which missed only numeric budgets,
+        # whole (records too), oldest first. This entry is the attempt that decided the verdict.
+        "attempt": len(r.earlier_attempts) + 1,
+        "earlier_attempts": [scenario_json(e) for e in r.earlier_attempts],
     }
 
 
@@ -149,7 +153,9 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
         "clock": {"t0_unix": t0_unix},
         "knobs": knobs,
         "record_fields": RECORD_FIELDS,
-        "summary": {v: sum(1 for s in scenarios if s["verdict"] == v) for v in ("pass", "fail", "skipped")},
+        "summary": {**{v: sum(1 for s in scenarios if s["verdict"] == v) for v in ("pass", "fail", "skipped")},
+                    # Passed, but only on a rerun after missing its budget (`rerun_misses`).
+                    "passed_on_rerun": sum(1 for s in scenarios if s["verdict"] == "pass" and s["earlier_attempts"])},
         "scenarios": scenarios,
     }
 

@@ -40,7 +40,8 @@ def _classname(journal: dict) -> str:
 
 def _durations(journal: dict) -> list[float]:
     """Each scenario's wall-clock time: until the next one started, the last until the run ended."""
-    starts = [s.get("started_at") for s in journal["scenarios"]] + [journal.get("end")]
+    # A scenario run again (`rerun_misses`) began with its first attempt.
+    starts = [((s.get("earlier_attempts") or [s])[0]).get("started_at") for s in journal["scenarios"]] + [journal.get("end")]
     durations = []
     for begin, end in zip(starts, starts[1:]):
         try:
@@ -105,8 +106,10 @@ def render(journal: dict) -> str:
             element = ET.SubElement(case, kind, type="revert" if s.get("revert_error") else "budget" if kind == "failure" else "lab",
                                     message=reasons[0] if reasons else "failed")
             element.text = "\n".join(reasons)
-        if s.get("measures") is not None:
-            ET.SubElement(case, "system-out").text = figures(s)
+        # A pass decided by a rerun (`rerun_misses`) says so, with what the earlier runs missed.
+        out = [*report.earlier_misses(s), *([figures(s)] if s.get("measures") is not None else [])]
+        if out:
+            ET.SubElement(case, "system-out").text = "\n".join(out)
     if journal.get("status") not in (None, "completed"):
         ET.SubElement(suite, "system-err").text = (
             f"the game day ended {journal['status']}: {journal.get('revert_error') or 'see the journal'}; "

@@ -33,6 +33,8 @@ def render(progress: Progress) -> Group:
         style = "green" if rate == 1 else "yellow" if rate and rate > 0.5 else "red"
         table.add_row(p.name, f"{now['ok']}/{now['total']}", f"[{style}]{'-' if rate is None else f'{rate:.0%}'}[/]", str(now["requests"]))
     parts = [head, table]
+    if progress.rerun_of:
+        parts.insert(1, Text(f"again: {progress.rerun_of}", style="yellow"))
     if progress.phase.startswith("waiting") or progress.phase == "recovering":
         parts += [Text(f"  still: {p}", style="dim") for p in progress.problems[:4]]
     done = "  ".join(f"{r.scenario.name}:{r.verdict}" for r in progress.results)
@@ -75,11 +77,12 @@ class LiveView:
     def _log_phases(self) -> None:
         last = None
         while not self._stop.wait(0.25):
-            key = (self.progress.index, self.progress.phase)
+            key = (self.progress.index, self.progress.rerun_of, self.progress.phase)
             if key != last:
                 last = key
                 self.console.print(f"[{time.monotonic() - self.progress.started:6.1f} s] {self.progress.index}/{self.progress.total}"
-                                   f" {self.progress.scenario}: {self.progress.phase} ({self.progress.fault})", highlight=False)
+                                   f" {self.progress.scenario}: {self.progress.phase} ({self.progress.fault})"
+                                   + (f" [again: {self.progress.rerun_of}]" if self.progress.rerun_of else ""), highlight=False, markup=False)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()

@@ -239,9 +239,13 @@ class ScenarioMeasures:
 class Verdict:
     passed: bool
     reasons: list[str]  # one readable sentence per broken budget; empty when passed
+    # Every reason is a number over its budget (failover, the return, failed requests), none a
+    # broken promise (a lost acknowledged write, a probe that never recovered or went silent, a
+    # read-back that failed). Only such a miss may be run again to confirm it (`rerun_misses`).
+    only_over_budget: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reasons": list(self.reasons)}
+        return {"passed": self.passed, "reasons": list(self.reasons), "only_over_budget": self.only_over_budget}
 
 
 class Budget(Protocol):
@@ -605,6 +609,7 @@ def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
         if probe.return_disruption is not None and probe.return_disruption.never_recovered:
             reasons.append(f"{probe.probe} never recovered from the return of the failed node before the run ended")
 
+    broken = len(reasons)  # the reasons above are broken promises; those below, numbers over budget
     if max_failover_s is not None:
         failover_of = tuple(getattr(budget, "failover_of", None) or ())
         judged = judged_failover(measures, failover_of)
@@ -629,9 +634,10 @@ def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
             if counts_return and returned_failed:
                 reasons.append(f"the return of the failed node caused {_plural(returned_failed, 'failed request', 'failed requests')}")
 
+    over_budget = len(reasons) - broken
     for store, max_lost in max_lost_writes.items():
         lost = measures.failed_writes_acknowledged_lost.get(store)
         if lost is not None and lost > max_lost:
             reasons.append(f"{store} lost {_plural(lost, 'acknowledged write', 'acknowledged writes')}, budget {max_lost}")
 
-    return Verdict(passed=not reasons, reasons=reasons)
+    return Verdict(passed=not reasons, reasons=reasons, only_over_budget=bool(reasons) and over_budget == len(reasons))

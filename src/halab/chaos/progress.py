@@ -35,6 +35,8 @@ class Progress:
     probes: list[Probe] = field(default_factory=list)
     results: list[ScenarioResult] = field(default_factory=list)
     problems: tuple[str, ...] = ()
+    # Set while a scenario runs again because its last attempt missed its budget (`rerun_misses`).
+    rerun_of: str | None = None
 
     def enter(self, phase: str) -> None:
         self.phase, self.phase_since = phase, time.monotonic()
@@ -60,3 +62,8 @@ class ScenarioResult:
     timelines: list[ProbeTimeline] = field(default_factory=list)
     # The fault's revert raised: the lab may be left broken (the scenario fails, the game day stops).
     revert_error: str | None = None
+    # Every reason is a number over its budget, nothing broken (see measure.Verdict): a miss that
+    # `rerun_misses` may run again.
+    only_over_budget: bool = False
+    # The attempts before this one that missed their budget (`rerun_misses`), oldest first.
+    earlier_attempts: list["ScenarioResult"] = field(default_factory=list)

@@ -68,6 +68,19 @@ def _budget(b: dict) -> str:
     return "; ".join(parts) or "-"
 
 
+def earlier_misses(s: dict) -> list[str]:
+    """One sentence per earlier attempt that missed its budget (`rerun_misses`), oldest first."""
+    return [f"run {e.get('attempt', i)} missed its budget: {'; '.join(e.get('reasons') or [])}"
+            for i, e in enumerate(s.get("earlier_attempts") or [], 1)]
+
+
+def verdict_label(s: dict) -> str:
+    """The verdict, and for one decided by a rerun, which run decided it: a pass on a rerun is not
+    shown as a plain pass."""
+    runs = len(s.get("earlier_attempts") or []) + 1
+    return s["verdict"] if runs == 1 else f"{s['verdict']} on run {runs}"
+
+
 def results_table(journal: dict) -> Table:
     table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
     for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("predicted s", "right"),
@@ -87,7 +100,7 @@ def results_table(journal: dict) -> Table:
             "never recovered" if _never_recovered(s) else _s(s["failover_s"]), _predicted(s), _new_requests(s),
             _s(s.get("longest_stall_s")), failed, lost, ret,
             _s(s["back_to_steady_s"]), _budget(s["budget"]),
-            f"[{_VERDICT_STYLE.get(s['verdict'], 'white')}]{s['verdict']}[/]",
+            f"[{'yellow' if s.get('earlier_attempts') else _VERDICT_STYLE.get(s['verdict'], 'white')}]{verdict_label(s)}[/]",
         )
     return table
 
@@ -99,8 +112,10 @@ def print_report(journal: dict, console: Console | None = None) -> None:
         console = Console(width=170)
     console.print(results_table(journal))
     for s in journal["scenarios"]:
-        if s["reasons"]:
-            console.print(f"[bold]{s['name']}[/] ({s['verdict']}):")
+        if s["reasons"] or s.get("earlier_attempts"):
+            console.print(f"[bold]{s['name']}[/] ({verdict_label(s)}):")
+            for line in earlier_misses(s):
+                console.print(f"  - [yellow]{line}[/]")
             for reason in s["reasons"]:
                 console.print(f"  - {reason}")
         w = s.get("window") or {}
@@ -115,8 +130,9 @@ def print_report(journal: dict, console: Console | None = None) -> None:
                           f" (seen {rc['first_seen_at'] - s['window']['injected_at']:.1f} s after the fault)[/]")
     summary = journal["summary"]
     m = journal["machine"]
+    reruns = summary.get("passed_on_rerun") or 0
     console.print(
-        f"{summary['pass']} passed, {summary['fail']} failed, {summary['skipped']} skipped"
+        f"{summary['pass']} passed{f' ({reruns} only on a rerun)' if reruns else ''}, {summary['fail']} failed, {summary['skipped']} skipped"
         f"  —  {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu_model') or m.get('platform')}"
     )
 

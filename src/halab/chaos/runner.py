@@ -182,7 +182,7 @@ class GameDayRunner:
                 self.progress.index, self.progress.scenario = i, scenario.name
                 if before_each is not None and not before_each(scenario, i, len(scenarios)):
                     break
-                self.progress.results.append(self.run_scenario(scenario))
+                self.progress.results.append(self._run_confirming_misses(scenario))
                 if after_each is not None:
                     after_each(self.progress.results[-1])
                 if self.revert_failed:
@@ -192,6 +192,22 @@ class GameDayRunner:
             if previous_term is not None:
                 signal.signal(signal.SIGTERM, previous_term)
         return self.progress.results
+
+    def _run_confirming_misses(self, scenario: Scenario) -> ScenarioResult:
+        """Runs the scenario; while it only missed numeric budgets, runs it again, up to the game
+        day's `rerun_misses` times. The last attempt decides; the earlier ones ride along on it,
+        so the journal keeps every miss (a busy laptop's one slow second is told apart from a
+        failover that is always slow, and neither is hidden)."""
+        earlier: list[ScenarioResult] = []
+        result = self.run_scenario(scenario)
+        while (result.verdict == "fail" and result.only_over_budget and not self.revert_failed
+               and len(earlier) < self.gameday.defaults.rerun_misses):
+            earlier.append(result)
+            self.progress.rerun_of = f"attempt {len(earlier) + 1}: the last one missed its budget ({'; '.join(result.reasons)})"
+            result = self.run_scenario(scenario)
+        self.progress.rerun_of = None
+        result.earlier_attempts = earlier
+        return result
 
     # -- one scenario ----------------------------------------------------------------------------
     def run_scenario(self, sc: Scenario) -> ScenarioResult:
@@ -353,6 +369,9 @@ class GameDayRunner:
         rc = result.role_change
         if sc.expects_role_change() and rc is not None and rc.new_holder is None:
             result.reasons.append(f"{rc.role} was expected to move away from {rc.old_holder}, but no new holder was seen")
+        # A miss may be rerun only when nothing but the numbers broke (no revert error, no false
+        # failover, no role change that never came).
+        result.only_over_budget = verdict.only_over_budget and result.reasons == verdict.reasons
         result.verdict = "pass" if not result.reasons else "fail"
 
     def _look(self, st) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from halab.chaos.report import earlier_misses, verdict_label
 from halab.lab import topology
 
 PROBES = ("http", "postgres", "redis", "kafka")
@@ -38,6 +39,7 @@ def summarise(journal: dict) -> dict:
             "scenario": s["name"], "services": services,
             "group": topology.group_of(services[0]) if services and services[0] in topology.ALL_SERVICES else None,
             "verdict": s["verdict"], "reasons": s.get("reasons", []),
+            "verdict_label": verdict_label(s), "earlier_misses": earlier_misses(s),
             "failover_s": s.get("failover_s"),
             "probes": {p: r for p in PROBES if (r := _probe_row(s, p)) is not None},
             "role_change": s.get("role_change"),
@@ -83,7 +85,8 @@ def tables(summary: dict):
     for column in ("service", "group", *PROBES, "verdict"):
         single.add_column(column, justify="left" if column in ("service", "group", "verdict") else "right", no_wrap=True)
     for r in summary["singles"]:
-        verdict = "[green]pass[/]" if r["verdict"] == "pass" else f"[red]{r['verdict']}[/]"
+        label = r.get("verdict_label") or r["verdict"]
+        verdict = f"[red]{label}[/]" if r["verdict"] != "pass" else f"[yellow]{label}[/]" if r.get("earlier_misses") else f"[green]{label}[/]"
         single.add_row(r["services"][0], r["group"] or "", *(_cell(r["probes"].get(p)) for p in PROBES), verdict)
     double = Table(title="The N+1 limit: two at once", title_justify="left")
     for column in ("scenario", "services", *PROBES, "recovered by itself"):
@@ -101,6 +104,9 @@ def verdict_lines(summary: dict) -> list[str]:
                      + ", ".join(summary["single_points_of_failure"]))
     for r in summary["over_budget"]:
         lines.append(f"over its tier's budget: {r['service']} ({'; '.join(r['reasons'])})")
+    for r in summary["singles"]:
+        if r["verdict"] == "pass" and r.get("earlier_misses"):
+            lines.append(f"within budget only on a rerun: {r['services'][0]} ({'; '.join(r['earlier_misses'])})")
     if summary["singles"] and not summary["single_points_of_failure"] and not summary["over_budget"]:
         lines.append(f"no single point of failure: each of the {len(summary['singles'])} services failed alone "
                      "within its tier's budget")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -91,6 +92,21 @@ def test_rto_and_rpo_per_store_and_an_inconclusive_read_back_is_not_zero():
     assert not stores["redis"]["measured"]
     journal["scenarios"][0]["writes"]["kafka"]["lost"] = None
     assert av.compute(journal)["stores"]["kafka"]["rpo_lost_writes"] is None
+
+
+def test_a_miss_that_a_rerun_followed_still_counts_the_less_flattering_figures():
+    journal = json.loads(FIXTURE.read_text())
+    before = av.compute(journal)
+    pg = journal["scenarios"][1]
+    miss = copy.deepcopy(pg)
+    miss["measures"]["probes"]["postgres"]["failover_s"] = 30.0
+    miss["failover_s"] = 30.0
+    miss["measures"]["probes"]["http"]["failover_s"] += 5.0
+    pg["earlier_attempts"] = [miss]
+    after = av.compute(journal)
+    assert after["stores"]["postgres"]["rto_s"] == 30.0  # the worst run, not the rerun that passed
+    assert after["gameday"]["http_failover_s"] == pytest.approx(
+        before["gameday"]["http_failover_s"] + miss["measures"]["probes"]["http"]["failover_s"])  # clients lived both
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -85,3 +85,29 @@ def test_halab_chaos_report_junit_renders_any_journal(schema, tmp_path):
     result = CliRunner().invoke(chaos, ["report", str(FIXTURE), "--junit", str(out)])
     assert result.exit_code == 0, result.output
     valid(schema, out.read_text())
+
+
+def test_a_pass_decided_by_a_rerun_says_so_in_every_view(schema, journal, capsys):
+    """rerun_misses: the journal keeps the miss; JUnit, the terminal table and the HTML report
+    each show 'pass on run 2' and what run 1 missed, not a plain pass."""
+    from halab.chaos import report
+    from halab.chaos.html import render
+
+    journal = copy.deepcopy(journal)
+    entry = next(s for s in journal["scenarios"] if s["verdict"] == "pass" and s.get("measures"))
+    miss = copy.deepcopy(entry) | {"verdict": "fail", "reasons": ["failover took 5.3 s for http, budget 4 s"], "attempt": 1}
+    entry |= {"attempt": 2, "earlier_attempts": [miss]}
+    journal["summary"]["passed_on_rerun"] = 1
+
+    case = next(c for c in valid(schema, junit.render(journal)).iter("testcase") if c.get("name") == entry["name"])
+    assert case.find("failure") is None and case.find("error") is None  # the rerun decided: a pass
+    assert case.find("system-out").text.startswith("run 1 missed its budget: failover took 5.3 s for http, budget 4 s")
+
+    report.print_report(journal)  # as in CI logs: not a terminal
+    text = capsys.readouterr().out
+    assert f"{entry['name']} (pass on run 2):" in text and "run 1 missed its budget: failover took 5.3 s" in text
+    assert "(1 only on a rerun)" in text
+
+    html = render(journal)
+    assert "pass on run 2" in html and "Passed only on a rerun" in html
+    assert "run 1 missed its budget: failover took 5.3 s for http, budget 4 s" in html

@@ -341,6 +341,25 @@ def test_judge_lists_every_broken_budget():
     ]
 
 
+def test_only_numbers_over_budget_may_be_rerun_never_a_lost_write():
+    def scenario(present):
+        check = WriteCheck("postgres", attempted=frozenset({1, 2}), acknowledged=frozenset({1, 2}), present=frozenset(present))
+        return measure.measure_scenario([timeline("http", [(10.0, False), (22.4, True)]), timeline("postgres", [], check=check)],
+                                        FaultWindow(injected_at=10.0, reverted_at=25.0))
+
+    budget = Budget(max_failover_s=10, max_failed_requests=0, max_lost_writes={"postgres": 0})
+    slow = measure.judge(scenario({1, 2}), budget)
+    assert slow.reasons == ["failover took 12.4 s, budget 10 s", "620 requests failed, budget 0"]
+    assert slow.only_over_budget
+    slow_and_lossy = measure.judge(scenario({1}), budget)
+    assert slow_and_lossy.reasons[-1] == "postgres lost 1 acknowledged write, budget 0"
+    assert not slow_and_lossy.only_over_budget
+    never = measure.measure_scenario([timeline("http", [(10.0, False)])], FaultWindow(injected_at=10.0, reverted_at=25.0))
+    stuck = measure.judge(never, Budget(max_failover_s=10))
+    assert stuck.reasons == ["http never recovered before the run ended"] and not stuck.only_over_budget
+    assert not measure.judge(scenario({1, 2}), Budget()).only_over_budget  # passed: nothing to rerun
+
+
 def test_judge_reads_budget_attributes_leniently():
     scenario = measure.measure_scenario([timeline("http", [(10.0, False), (12.0, True)])], INJECT_AT_10)
 
@@ -386,7 +405,7 @@ def test_to_json_is_json_ready_and_rounded():
     assert document["probes"]["postgres"]["writes"]["lost_seqs"] == [7, 8]
     assert document["failed_writes_acknowledged_lost"] == {"postgres": 2}
     assert document["return_disruption"] == {"failed": 50, "duration_s": 1.012}  # from the first failure to a good completion
-    assert measure.judge(scenario, Budget()).to_json() == {"passed": True, "reasons": []}
+    assert measure.judge(scenario, Budget()).to_json() == {"passed": True, "reasons": [], "only_over_budget": False}
 
 
 def test_median_table_takes_the_median_per_scenario():

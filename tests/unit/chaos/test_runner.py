@@ -54,7 +54,7 @@ class FakeFault:
     def inject(self) -> None:
         self.world.injected.append(self.service)
         if self.name != "none":
-            self.world.broken_until = self.world.now + OUTAGE_S
+            self.world.broken_until = self.world.now + (self.world.outages.pop(0) if self.world.outages else OUTAGE_S)
 
     def revert(self) -> None:
         self.world.reverted.append(self.service)
@@ -89,7 +89,8 @@ class FakeProbe:
             return None
         seqs = frozenset(r.seq for r in self.timeline.requests)
         acked = frozenset(r.seq for r in self.timeline.requests if r.ok)
-        return WriteCheck(self.name, attempted=seqs, acknowledged=acked, present=acked)
+        present = acked - {min(acked)} if self.world.loses_a_write else acked
+        return WriteCheck(self.name, attempted=seqs, acknowledged=acked, present=present)
 
 
 class World:
@@ -98,6 +99,8 @@ class World:
     def __init__(self) -> None:
         self.now = 1000.0
         self.broken_until = 0.0
+        self.outages: list[float] = []  # how long each injection's outage lasts, in turn (else OUTAGE_S)
+        self.loses_a_write = False
         self.drain_s = 0.0
         self.running: list[FakeProbe] = []
         self.probes: list[FakeProbe] = []
@@ -377,3 +380,50 @@ def test_two_targets_that_resolve_to_the_same_service_are_refused_before_anythin
     result = gd.run_scenario(gd.gameday.scenarios[0])
     assert world.injected == [] and result.verdict == "fail"
     assert "would hit the same service (lb1, lb1)" in result.reasons[0]
+
+
+# --- rerun_misses ------------------------------------------------------------------------------
+
+def rerun_game_day(world: World, reruns: int) -> GameDayRunner:
+    return game_day(world, GAMEDAY.replace("probes: [http, postgres]}", f"probes: [http, postgres], rerun_misses: {reruns}}}"))
+
+
+def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides_keeping_the_miss(world):
+    world.outages = [4.0, 1.0]  # the first app1 kill hurts 4 s (budget 3), the second 1 s
+    results = rerun_game_day(world, 1).run(parse_gameday(GAMEDAY).scenarios)
+    assert world.injected == ["app1", "app1", "app2"] and world.reverted.count("app1") >= 2
+    first = results[0]
+    assert first.verdict == "pass" and len(first.earlier_attempts) == 1
+    assert first.earlier_attempts[0].verdict == "fail"
+    assert first.earlier_attempts[0].reasons[0].startswith("failover took 4.") and first.earlier_attempts[0].only_over_budget
+    document = journal.build(run_id="r", title="t", file="f", started=datetime.now(timezone.utc), status="completed",
+                             knobs={}, results=results)
+    entry = document["scenarios"][0]
+    assert entry["attempt"] == 2 and entry["earlier_attempts"][0]["verdict"] == "fail"
+    assert entry["earlier_attempts"][0]["records"]["http"]  # the miss is kept whole, its requests too
+    assert document["summary"] == {"pass": 2, "fail": 0, "skipped": 0, "passed_on_rerun": 1}
+    from halab.chaos import report
+    assert report.verdict_label(entry) == "pass on run 2"
+    assert report.earlier_misses(entry)[0].startswith("run 1 missed its budget: failover took 4.")
+
+
+def test_without_rerun_misses_a_miss_fails_at_once(world):
+    world.outages = [4.0]
+    results = game_day(world).run(parse_gameday(GAMEDAY).scenarios)
+    assert world.injected == ["app1", "app2"]
+    assert results[0].verdict == "fail" and results[0].earlier_attempts == []
+
+
+def test_a_miss_that_repeats_on_every_rerun_fails(world):
+    world.outages = [4.0, 4.0]
+    results = rerun_game_day(world, 1).run(parse_gameday(GAMEDAY).scenarios)
+    assert world.injected == ["app1", "app1", "app2"]
+    assert results[0].verdict == "fail" and len(results[0].earlier_attempts) == 1
+
+
+def test_a_lost_write_is_never_rerun_even_beside_a_slow_failover(world):
+    world.outages, world.loses_a_write = [4.0], True
+    results = rerun_game_day(world, 2).run(parse_gameday(GAMEDAY).scenarios[:1])
+    assert world.injected == ["app1"]
+    assert results[0].verdict == "fail" and not results[0].only_over_budget
+    assert "postgres lost 1 acknowledged write, budget 0" in results[0].reasons

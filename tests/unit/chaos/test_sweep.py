@@ -59,3 +59,12 @@ def test_the_sweep_game_day_kills_every_service_alone_then_five_pairs():
     assert all(s.fault == "kill" and s.target.kind == "service" and s.budget.max_failover_s for s in singles)
     assert [len(s.faults) for s in doubles] == [2] * 5
     assert all(s.budget.max_failover_s is None for s in doubles)  # expected to hurt: not judged on failover
+
+def test_a_service_within_budget_only_on_a_rerun_is_named_with_its_miss():
+    rerun = scenario("kill-redis3", ["redis3"])
+    rerun["earlier_attempts"] = [scenario("kill-redis3", ["redis3"], verdict="fail") | {"attempt": 1}]
+    summary = sweep.summarise({"run_id": "r", "scenarios": [scenario("kill-lb1", ["lb1"]), rerun]})
+    assert summary["over_budget"] == [] and summary["singles"][1]["verdict_label"] == "pass on run 2"
+    assert sweep.verdict_lines(summary)[:2] == [
+        "within budget only on a rerun: redis3 (run 1 missed its budget: failover took 9 s, budget 6 s)",
+        "no single point of failure: each of the 2 services failed alone within its tier's budget"]

@@ -72,6 +72,12 @@ class Defaults(StrictModel):
     http_rate: Number = Field(50, ge=1, le=500, description="HTTP requests per second")
     write_rate: Number = Field(20, ge=1, le=200, description="writes per second per store probe")
     probes: tuple[Annotated[ProbeName, one_of("probe", PROBES)], ...] = PROBES
+    rerun_misses: int = Field(
+        0, ge=0, le=2,
+        description="runs a scenario again when it broke only numeric budgets (failover, the return, failed "
+                    "requests), at most this many times; it passes if a rerun is within budget, and every "
+                    "attempt stays in the journal and the report. A lost write or a probe that never "
+                    "recovered is never rerun.")
 
     @field_validator("probes")
     @classmethod

@@ -14,7 +14,8 @@ def validate_command_output(gameday: GameDay) -> str:
     lines = [
         f"{gameday.source}: valid game day '{gameday.title}', {count} scenario{'s' if count != 1 else ''}",
         f"defaults: fault {d.duration_s:g} s after a {d.baseline_s:g} s baseline; "
-        f"HTTP {d.http_rate:g} req/s, {d.write_rate:g} writes/s per store; probes {', '.join(d.probes)}",
+        f"HTTP {d.http_rate:g} req/s, {d.write_rate:g} writes/s per store; probes {', '.join(d.probes)}"
+        + (f"; a scenario that only missed numeric budgets runs again, up to {d.rerun_misses}×" if d.rerun_misses else ""),
     ]
     rows = [(f"{i}.", s.name, s.fault, _target_text(s), _budget_text(s.budget))
             for i, s in enumerate(gameday.scenarios, 1)]

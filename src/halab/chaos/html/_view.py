@@ -77,6 +77,8 @@ class Scenario:
     anchor: str
     name: str
     verdict: str
+    verdict_label: str  # "pass on run 2" when a rerun decided it
+    earlier: list[str]  # what each earlier run missed (rerun_misses)
     description: str
     fault: str
     target: str
@@ -229,6 +231,8 @@ def _banner(journal: dict) -> dict:
         "message": message if code not in (0, EXIT_FAILED) else None,
         "exit_code": code,
         "broken": [(s["name"], anchor(s["name"]), s["reasons"]) for s in scenarios if s["verdict"] != "pass"],
+        "reruns": [(s["name"], anchor(s["name"]), report.earlier_misses(s)) for s in scenarios
+                   if s["verdict"] == "pass" and s.get("earlier_attempts")],
     }
 
 
@@ -261,6 +265,8 @@ def _summary_row(s: dict) -> dict:
         "back_to_steady_s": report._s(s["back_to_steady_s"]),
         "budget": report._budget(s["budget"]),
         "verdict": s["verdict"],
+        "verdict_label": report.verdict_label(s),
+        "rerun": bool(s.get("earlier_attempts")),
     }
 
 
@@ -278,6 +284,8 @@ def _scenario(index: int, s: dict, journal: dict) -> Scenario:
         anchor=anchor(s["name"]),
         name=s["name"],
         verdict=s["verdict"],
+        verdict_label=report.verdict_label(s),
+        earlier=report.earlier_misses(s),
         description=(s.get("description") or "").strip(),
         prediction=_prediction(s),
         fault=s.get("fault_description") or s.get("fault") or "?",
