@@ -203,14 +203,14 @@ class GameDayRunner:
         while (result.verdict == "fail" and result.only_over_budget and not self.revert_failed
                and len(earlier) < self.gameday.defaults.rerun_misses):
             earlier.append(result)
-            self.progress.rerun_of = f"attempt {len(earlier) + 1}: the last one missed its budget ({'; '.join(result.reasons)})"
-            result = self.run_scenario(scenario)
+            self.progress.rerun_of = f"run {len(earlier) + 1}: run {len(earlier)} missed its budget ({'; '.join(result.reasons)})"
+            result = self.run_scenario(scenario, attempt=len(earlier) + 1)
         self.progress.rerun_of = None
         result.earlier_attempts = earlier
         return result
 
     # -- one scenario ----------------------------------------------------------------------------
-    def run_scenario(self, sc: Scenario) -> ScenarioResult:
+    def run_scenario(self, sc: Scenario, attempt: int = 1) -> ScenarioResult:
         result = ScenarioResult(sc, "fail", [], started_at=datetime.now(timezone.utc).isoformat())
         self.progress.fault, self.progress.probes = f"{sc.fault} {sc.target or ''}".strip(), []
         self.progress.description, self.progress.duration_s = " ".join(sc.description.split()), sc.duration_s
@@ -220,7 +220,7 @@ class GameDayRunner:
         fault = self._prepare_fault(result)
         if fault is None:
             return result
-        run = self._run_fault(fault, result)
+        run = self._run_fault(fault, result, attempt)
         self._judge(result, run, roles_before)
         return result
 
@@ -257,10 +257,12 @@ class GameDayRunner:
             return None
         return fault
 
-    def _run_fault(self, fault: Fault, result: ScenarioResult) -> FaultRun:
+    def _run_fault(self, fault: Fault, result: ScenarioResult, attempt: int) -> FaultRun:
         """Probes, baseline, inject, hold, revert, recovery; the clean-up always runs."""
         sc, d, run = result.scenario, self.gameday.defaults, FaultRun()
-        probes = [self.env.make_probe(name, self.clock, d.http_rate if name == "http" else d.write_rate, f"{self.run_id}-{sc.name}")
+        # The write probes key their rows by this id and count from 1: a rerun needs its own.
+        run_id = f"{self.run_id}-{sc.name}" + (f"-run{attempt}" if attempt > 1 else "")
+        probes = [self.env.make_probe(name, self.clock, d.http_rate if name == "http" else d.write_rate, run_id)
                   for name in (sc.probes or d.probes)]
         self.progress.probes = probes
         watcher = self._role_watcher(sc, result.service)

@@ -131,6 +131,7 @@ class World:
 
     def make_probe(self, name, clock, rate, run_id) -> FakeProbe:
         probe = FakeProbe(self, name, clock, rate)
+        probe.run_id = run_id
         self.probes.append(probe)
         return probe
 
@@ -392,6 +393,9 @@ def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides
     world.outages = [4.0, 1.0]  # the first app1 kill hurts 4 s (budget 3), the second 1 s
     results = rerun_game_day(world, 1).run(parse_gameday(GAMEDAY).scenarios)
     assert world.injected == ["app1", "app1", "app2"] and world.reverted.count("app1") >= 2
+    # The write probes key rows by run id and count from 1: the rerun writes under its own id.
+    ids = [p.run_id for p in world.probes if p.name == "postgres"]
+    assert len(set(ids)) == 3 and ids[1] == ids[0] + "-run2"
     first = results[0]
     assert first.verdict == "pass" and len(first.earlier_attempts) == 1
     assert first.earlier_attempts[0].verdict == "fail"
