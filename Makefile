@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# ENGINE=swarm (with NODES=3): up, status and down act on a Swarm of nodes instead (docs/swarm.md).
+export ENGINE NODES
 
 .PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
@@ -20,7 +22,7 @@ certs: ## Copy the host's locally added CA certificates into certs/ for the imag
 images: ## Build every image that is missing or out of date
 	@bin/lab images
 
-up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults)
+up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; ENGINE=swarm NODES=3 forms a Swarm)
 	@PROFILE=$(PROFILE) bin/lab up
 
 status: ## Who holds each role right now (JSON=1 for JSON)

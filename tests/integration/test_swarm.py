@@ -1,0 +1,76 @@
+"""The first step beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of
+three Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker
+endpoint as a real machine would be, and `make down ENGINE=swarm` leaves nothing behind."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+from .conftest import run
+
+pytestmark = pytest.mark.integration
+
+NODES = 3
+# bin/swarm's defaults: HALAB_SWARM_SUBNET 10.78.0.0/24, node i at .10 + i.
+NODE_ENDPOINTS = [f"tcp://10.78.0.{10 + i}:2375" for i in range(1, NODES + 1)]
+OWNER = "label=halab.swarm"
+
+
+def lab_image_ids(outer: docker.DockerClient) -> dict[str, str]:
+    names = run("bin/lab", "lab-images").stdout.split()
+    assert "halab/postgres" in names and "halab/python" in names, names
+    return {name: outer.images.get(name).id for name in names}
+
+
+def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
+    outer = docker.from_env()
+    try:
+        up = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]
+        assert "swarm ready: 3 nodes" in up.stdout
+
+        expected = lab_image_ids(outer)
+        for endpoint in NODE_ENDPOINTS:
+            node = docker.DockerClient(base_url=endpoint, timeout=30)
+            info = node.info()
+            assert info["Swarm"]["LocalNodeState"] == "active", (endpoint, info["Swarm"])
+            assert info["Driver"] == "overlay2", f"{endpoint}: {info['Driver']} (vfs copies every layer)"
+            held = {name: node.images.get(name).id for name in expected}
+            assert held == expected, endpoint
+
+        manager = docker.DockerClient(base_url=NODE_ENDPOINTS[0], timeout=30)
+        members = manager.nodes.list()
+        assert sorted(n.attrs["Description"]["Hostname"] for n in members) == ["node1", "node2", "node3"]
+        assert all(n.attrs["Status"]["State"] == "ready" for n in members)
+        # Three managers: the Swarm's own quorum survives any one node.
+        assert sum("ManagerStatus" in n.attrs for n in members) == 3
+        assert {n.attrs["Spec"]["Labels"].get("halab.node") for n in members} == {"node1", "node2", "node3"}
+
+        status = run("make", "-s", "status", "ENGINE=swarm", check=False)
+        assert status.returncode == 0, status.stderr
+        for i in range(1, NODES + 1):
+            assert f"node{i}: engine tcp://10.78.0.{10 + i}:2375" in status.stdout
+
+        # Again: nothing to start, join or load.
+        again = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.count("holds all") == NODES, again.stdout
+
+        # What the Swarm cannot do yet is refused, not run on the single-engine lab.
+        refused = run("make", "chaos", "ENGINE=swarm", check=False)
+        assert refused.returncode != 0 and "ENGINE=swarm has up, status and down so far" in refused.stderr
+    finally:
+        down = run("make", "down", "ENGINE=swarm", check=False)
+        assert down.returncode == 0, down.stderr
+    assert outer.containers.list(all=True, filters={"label": "halab.swarm"}) == []
+    assert outer.volumes.list(filters={"label": "halab.swarm"}) == []
+    assert not [n for n in outer.networks.list() if n.name == "halab-swarm-lan"]
+
+
+def test_engine_and_nodes_are_checked():
+    bad = run("make", "up", "ENGINE=kubernetes", check=False)
+    assert bad.returncode != 0
+    assert "ENGINE must be compose (one Docker engine, the default) or swarm" in bad.stderr
+    too_many = run("make", "up", "ENGINE=swarm", "NODES=12", check=False)
+    assert "NODES must be a number of nodes from 1 to 9, not '12'" in too_many.stderr
