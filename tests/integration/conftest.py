@@ -35,6 +35,15 @@ def run(*cmd: str, check: bool = True, env: dict | None = None) -> subprocess.Co
     return subprocess.run(cmd, cwd=ROOT, check=check, text=True, capture_output=True, env={**os.environ, **(env or {})})
 
 
+# Run last: they move gigabytes of images into Docker-in-Docker nodes and delete them again, and
+# the failover budgets judged by the game day and the sweep should not share the disk with that.
+LAST = ("test_swarm.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name in LAST)  # stable: the order stays otherwise
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[None]:
     if lab_is_running():
