@@ -110,7 +110,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "probe_rates": {t.probe: t.rate for t in r.timelines},
         # `rerun_misses`: the attempts before this one, each of which missed only numeric budgets,
         # whole (records too), oldest first. This entry is the attempt that decided the verdict.
-        "attempt": len(r.earlier_attempts) + 1,
+        "attempt": r.attempt,
         "earlier_attempts": [scenario_json(e) for e in r.earlier_attempts],
     }
 

@@ -65,5 +65,7 @@ class ScenarioResult:
     # Every reason is a number over its budget, nothing broken (see measure.Verdict): a miss that
     # `rerun_misses` may run again.
     only_over_budget: bool = False
+    # Which run of its scenario this is (`rerun_misses`: 2 and up are reruns of a miss).
+    attempt: int = 1
     # The attempts before this one that missed their budget (`rerun_misses`), oldest first.
     earlier_attempts: list["ScenarioResult"] = field(default_factory=list)

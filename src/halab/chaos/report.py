@@ -70,15 +70,13 @@ def _budget(b: dict) -> str:
 
 def earlier_misses(s: dict) -> list[str]:
     """One sentence per earlier attempt that missed its budget (`rerun_misses`), oldest first."""
-    return [f"run {e.get('attempt', i)} missed its budget: {'; '.join(e.get('reasons') or [])}"
-            for i, e in enumerate(s.get("earlier_attempts") or [], 1)]
+    return [f"run {e['attempt']} missed its budget: {'; '.join(e['reasons'])}" for e in s.get("earlier_attempts") or []]
 
 
 def verdict_label(s: dict) -> str:
     """The verdict, and for one decided by a rerun, which run decided it: a pass on a rerun is not
     shown as a plain pass."""
-    runs = len(s.get("earlier_attempts") or []) + 1
-    return s["verdict"] if runs == 1 else f"{s['verdict']} on run {runs}"
+    return s["verdict"] if s.get("attempt", 1) == 1 else f"{s['verdict']} on run {s['attempt']}"
 
 
 def results_table(journal: dict) -> Table:

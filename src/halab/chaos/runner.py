@@ -211,7 +211,7 @@ class GameDayRunner:
 
     # -- one scenario ----------------------------------------------------------------------------
     def run_scenario(self, sc: Scenario, attempt: int = 1) -> ScenarioResult:
-        result = ScenarioResult(sc, "fail", [], started_at=datetime.now(timezone.utc).isoformat())
+        result = ScenarioResult(sc, "fail", [], started_at=datetime.now(timezone.utc).isoformat(), attempt=attempt)
         self.progress.fault, self.progress.probes = f"{sc.fault} {sc.target or ''}".strip(), []
         self.progress.description, self.progress.duration_s = " ".join(sc.description.split()), sc.duration_s
         if not self._steady_before(result):
@@ -220,7 +220,7 @@ class GameDayRunner:
         fault = self._prepare_fault(result)
         if fault is None:
             return result
-        run = self._run_fault(fault, result, attempt)
+        run = self._run_fault(fault, result)
         self._judge(result, run, roles_before)
         return result
 
@@ -257,11 +257,11 @@ class GameDayRunner:
             return None
         return fault
 
-    def _run_fault(self, fault: Fault, result: ScenarioResult, attempt: int) -> FaultRun:
+    def _run_fault(self, fault: Fault, result: ScenarioResult) -> FaultRun:
         """Probes, baseline, inject, hold, revert, recovery; the clean-up always runs."""
         sc, d, run = result.scenario, self.gameday.defaults, FaultRun()
         # The write probes key their rows by this id and count from 1: a rerun needs its own.
-        run_id = f"{self.run_id}-{sc.name}" + (f"-run{attempt}" if attempt > 1 else "")
+        run_id = f"{self.run_id}-{sc.name}" + (f"-run{result.attempt}" if result.attempt > 1 else "")
         probes = [self.env.make_probe(name, self.clock, d.http_rate if name == "http" else d.write_rate, run_id)
                   for name in (sc.probes or d.probes)]
         self.progress.probes = probes

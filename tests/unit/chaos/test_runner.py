@@ -431,3 +431,15 @@ def test_a_lost_write_is_never_rerun_even_beside_a_slow_failover(world):
     assert world.injected == ["app1"]
     assert results[0].verdict == "fail" and not results[0].only_over_budget
     assert "postgres lost 1 acknowledged write, budget 0" in results[0].reasons
+
+
+def test_each_rerun_is_numbered_in_the_journal(world):
+    world.outages = [4.0, 4.0, 1.0]  # rerun_misses 2: runs 1 and 2 miss, run 3 passes
+    results = rerun_game_day(world, 2).run(parse_gameday(GAMEDAY).scenarios[:1])
+    document = journal.build(run_id="r", title="t", file="f", started=datetime.now(timezone.utc), status="completed",
+                             knobs={}, results=results)
+    entry = document["scenarios"][0]
+    assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
+    from halab.chaos import report
+    assert report.verdict_label(entry) == "pass on run 3"
+    assert [line.split(":")[0] for line in report.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]

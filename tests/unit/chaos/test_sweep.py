@@ -62,7 +62,7 @@ def test_the_sweep_game_day_kills_every_service_alone_then_five_pairs():
 
 def test_a_service_within_budget_only_on_a_rerun_is_named_with_its_miss():
     rerun = scenario("kill-redis3", ["redis3"])
-    rerun["earlier_attempts"] = [scenario("kill-redis3", ["redis3"], verdict="fail") | {"attempt": 1}]
+    rerun["attempt"], rerun["earlier_attempts"] = 2, [scenario("kill-redis3", ["redis3"], verdict="fail") | {"attempt": 1}]
     summary = sweep.summarise({"run_id": "r", "scenarios": [scenario("kill-lb1", ["lb1"]), rerun]})
     assert summary["over_budget"] == [] and summary["singles"][1]["verdict_label"] == "pass on run 2"
     assert sweep.verdict_lines(summary)[:2] == [
