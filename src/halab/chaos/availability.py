@@ -108,6 +108,10 @@ def _attempts(s: dict) -> list[dict]:
     return [*(s.get("earlier_attempts") or []), s]
 
 
+def _every_run(journal: dict) -> list[dict]:
+    return [a for s in journal.get("scenarios", []) for a in _attempts(s)]
+
+
 def _worst(values: list[float | None]) -> float | None:
     return math.inf if any(v is None for v in values) else max(values, default=None)
 
@@ -177,7 +181,7 @@ def gameday_cost(journal: dict, budget_s: float, slo_pct: float) -> dict:
     """What the game day cost its HTTP clients: seconds of failover (the time-based SLO's view)
     and failed requests (the request-based one), against the error budget."""
     seconds, failed, total, never = 0.0, 0, 0, []
-    for s in (a for sc in journal.get("scenarios", []) for a in _attempts(sc)):
+    for s in _every_run(journal):
         http = ((s.get("measures") or {}).get("probes") or {}).get("http")
         if not http:
             continue
@@ -205,7 +209,7 @@ def store_objectives(journal: dict) -> dict:
         s = _scenario(journal, name)
         probes = [p for a in (_attempts(s) if s else []) if (p := (a.get("measures") or {}).get("probes", {}).get(store))]
         losses = [(sc.get("writes") or {}).get(store, {}).get("lost", 0) if store in (sc.get("writes") or {}) else 0
-                  for sc in (a for x in journal.get("scenarios", []) for a in _attempts(x)) if sc.get("measures") is not None]
+                  for sc in _every_run(journal) if sc.get("measures") is not None]
         found[store] = {
             "scenario": name,
             # The worst run's: a miss that a rerun followed was a recovery time clients lived through.
