@@ -75,9 +75,9 @@ def test_the_game_days_report_opens_in_a_browser_and_shows_its_numbers(journal):
     scenario's charts drawn, no console error, the journal's numbers on the page. The screenshot
     is kept as reports/<run-id>/report.png for a person to look at."""
     run_dir = RUN_DIRS[0]
-    report = run_dir / "report.html"
-    assert report.exists(), f"make chaos left no report.html in {run_dir}"
-    check_report_in_browser(report, load_journal(run_dir / "journal.json"), run_dir / "report.png")
+    page = run_dir / "report.html"
+    assert page.exists(), f"make chaos left no report.html in {run_dir}"
+    check_report_in_browser(page, load_journal(run_dir / "journal.json"), run_dir / "report.png")
 
 
 # The Patroni failover: seconds long, so the witness's shell loops (a few attempts a second)
