@@ -111,3 +111,15 @@ def test_a_pass_decided_by_a_rerun_says_so_in_every_view(schema, journal, capsys
     html = render(journal)
     assert "pass on run 2" in html and "Passed only on a rerun" in html
     assert "run 1 missed its budget: failover took 5.3 s for http, budget 4 s" in html
+
+
+def test_a_miss_confirmed_by_its_rerun_names_both_runs_in_the_report_banner(journal):
+    from halab.chaos.html import render
+
+    journal = copy.deepcopy(journal)
+    entry = next(s for s in journal["scenarios"] if s.get("measures"))
+    first = copy.deepcopy(entry) | {"verdict": "fail", "reasons": ["failover took 3.35 s for http, budget 0.3 s"], "attempt": 1}
+    entry |= {"verdict": "fail", "reasons": ["failover took 2.01 s for http, budget 0.3 s"], "attempt": 2, "earlier_attempts": [first]}
+    banner = render(journal).split('id="verdict"')[1].split("</section>")[0]
+    assert "failover took 2.01 s for http, budget 0.3 s; run 1 missed its budget: failover took 3.35 s for http, budget 0.3 s" in banner
+    assert "fail on run 2" in render(journal)

@@ -230,7 +230,8 @@ def _banner(journal: dict) -> dict:
         "headline": headline,
         "message": message if code not in (0, EXIT_FAILED) else None,
         "exit_code": code,
-        "broken": [(s["name"], anchor(s["name"]), s["reasons"]) for s in scenarios if s["verdict"] != "pass"],
+        # A miss that also missed on its reruns names every run's miss: the first may be the worst.
+        "broken": [(s["name"], anchor(s["name"]), [*s["reasons"], *report.earlier_misses(s)]) for s in scenarios if s["verdict"] != "pass"],
         "reruns": [(s["name"], anchor(s["name"]), report.earlier_misses(s)) for s in scenarios
                    if s["verdict"] == "pass" and s.get("earlier_attempts")],
     }
