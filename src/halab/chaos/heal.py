@@ -7,6 +7,8 @@ What can be left behind is the faults' own knowledge (`Fault.leftovers`, see
 
 from __future__ import annotations
 
+import docker.errors
+
 from halab.chaos.faults import FAULTS
 from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, in_heal_order
 from halab.chaos.lab import Lab
@@ -20,8 +22,11 @@ def heal(lab: Lab) -> list[str]:
     lab.network()  # a lab that is down has no network: fail here, before anything is touched
     actions: list[str] = []
     # Leftover helper containers of an interrupted netns fault.
-    for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}):
-        helper.remove(force=True)
+    for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}, ignore_removed=True):
+        try:
+            helper.remove(force=True)
+        except docker.errors.NotFound:
+            continue  # its own fault removed it meanwhile: nothing left to heal
         actions.append(f"removed leftover helper container {helper.name}")
     services = lab.services()
     for name, ct in services.items():

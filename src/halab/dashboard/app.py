@@ -9,7 +9,8 @@
     POST /api/faults       inject: {"scenario": NAME} or {"fault", "target", "params"}, with
                            optional "duration_s" and "double"; 202 with the run, 400 naming what
                            is wrong and what is allowed, 409 while another fault runs
-    POST /api/halt         end every fault now, then heal; 200 saying what it did
+    POST /api/halt         end every fault now, then heal; 200 saying what it did, 500 with the
+                           same and an error when the heal failed
     GET  /reports/...      the journals and HTML reports of past runs
 
 Every error under /api is JSON: {"error": sentence, "problems": [...]}.
@@ -67,6 +68,11 @@ def create_app(watcher: LabWatcher, controller: FaultController, *, start_watche
                                               f"available: {', '.join(ENDPOINTS)}")
             return error(exc.status_code, str(exc.detail))
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # A bug or a Docker refusal: still JSON that names it, not a bare "Internal Server Error".
+        return error(500, f"the dashboard failed on {request.method} {request.url.path}: {exc!r}")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -139,8 +145,9 @@ def create_app(watcher: LabWatcher, controller: FaultController, *, start_watche
                              "duration_s": scenario.duration_s, "double": run.double}, status_code=202)
 
     @app.post("/api/halt")
-    async def halt() -> dict:
-        return await asyncio.to_thread(controller.halt)
+    async def halt() -> Response:
+        done = await asyncio.to_thread(controller.halt)
+        return JSONResponse(done, status_code=500 if done.get("error") else 200)
 
     reports.mkdir(parents=True, exist_ok=True)
     app.mount("/reports", StaticFiles(directory=reports, check_dir=False), name="reports")

@@ -221,8 +221,13 @@ class FaultController:
             deadline = time.monotonic() + REVERT_WAIT_S
             while broadcast.read_published(self.reports) and time.monotonic() < deadline:
                 time.sleep(0.5)  # its clean-up reverts, then removes the file: not a test sleep
-        healed = self.hooks.heal(lab)
-        return {"halted": [r.scenario for r in active], "interrupted": interrupted, "healed": healed}
+        done = {"halted": [r.scenario for r in active], "interrupted": interrupted, "healed": []}
+        try:
+            done["healed"] = self.hooks.heal(lab)
+        except Exception as e:  # the faults are ended either way; say what is left to do
+            log.exception("heal after halt failed")
+            done["error"] = f"the faults were ended, but healing the lab failed ({e}); run 'make heal'"
+        return done
 
     # -- views -------------------------------------------------------------------------------------
     def snapshot(self) -> dict:

@@ -40,7 +40,10 @@ def client() -> docker.DockerClient:
 
 def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
     """Service name -> container, for the lab's compose project (one replica per service)."""
-    found = c.containers.list(all=True, filters={"label": f"com.docker.compose.project={topology.PROJECT}"})
+    # ignore_removed: a one-off container (make chaos's tools, a deadline) may go between the list and
+    # its inspect; without it docker-py raises NotFound (the dashboard's halt answered 500 on that in CI).
+    found = c.containers.list(all=True, filters={"label": f"com.docker.compose.project={topology.PROJECT}"},
+                              ignore_removed=True)
     return {ct.labels.get("com.docker.compose.service", ct.name): ct for ct in found}
 
 

@@ -88,7 +88,7 @@ class HalabLab:
         import docker
 
         client = docker.from_env()
-        return bool(client.containers.list(filters={"label": f"com.docker.compose.project={PROJECT}"}))
+        return bool(client.containers.list(filters={"label": f"com.docker.compose.project={PROJECT}"}, ignore_removed=True))
 
     def start(self) -> HalabLab:
         """Reuses a running lab (and leaves it running); otherwise builds what is missing,
@@ -169,7 +169,7 @@ class HalabLab:
 
         client = docker.from_env()
         found = client.containers.list(filters={"label": [f"com.docker.compose.project={PROJECT}",
-                                                           "com.docker.compose.service=pg1"]})
+                                                           "com.docker.compose.service=pg1"]}, ignore_removed=True)
         env = dict(item.split("=", 1) for item in found[0].attrs["Config"]["Env"] if "=" in item) if found else {}
         running = env.get("HALAB_PROFILE")
         if running and running != self.profile:

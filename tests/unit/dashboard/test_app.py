@@ -57,6 +57,31 @@ def test_a_fault_is_accepted_with_202_and_a_second_one_gets_409(client, fake_lab
     assert halted.status_code == 200 and halted.json()["halted"] == ["app-kill"]
 
 
+
+def test_halt_whose_heal_fails_still_ends_the_faults_and_says_what_to_do_in_json(client, controller, fake_lab):
+    import docker.errors
+
+    def heal(lab):  # what CI saw: a one-off container removed between docker's list and inspect
+        raise docker.errors.NotFound("No such container: 0123456789ab")
+
+    controller.hooks.heal = heal
+    fake_lab.steady.clear()
+    assert client.post("/api/faults", json={"scenario": "app-kill"}).status_code == 202
+    halted = client.post("/api/halt")
+    assert halted.status_code == 500 and halted.json()["halted"] == ["app-kill"]
+    assert "healing the lab failed (No such container: 0123456789ab); run 'make heal'" in halted.json()["error"]
+
+
+def test_an_unexpected_failure_under_api_is_json_naming_it(controller, watcher):
+    def broken():
+        raise RuntimeError("the Docker socket went away")
+
+    controller.snapshot = broken
+    with TestClient(create_app(watcher, controller, start_watcher=False), raise_server_exceptions=False) as c:
+        answer = c.get("/api/runs")
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "the dashboard failed on GET /api/runs: RuntimeError('the Docker socket went away')"
+
 @pytest.mark.parametrize("body, says", [
     ({"fault": "kil", "target": "pg-leader"}, "fault: unknown fault 'kil'; available: kill, stop"),
     ({"scenario": "pg-leader-kil"}, "unknown scenario 'pg-leader-kil'; available: app-kill, pg-leader-kill; did you mean 'pg-leader-kill'?"),
