@@ -62,8 +62,8 @@ class FakeLab:
     def containers(self) -> FakeLab:
         return self
 
-    def list(self, all: bool, filters: dict) -> list[FakeContainer]:
-        assert filters == {"label": "halab.helper"}
+    def list(self, all: bool, filters: dict, ignore_removed: bool = False) -> list[FakeContainer]:
+        assert filters == {"label": "halab.helper"} and ignore_removed  # one going meanwhile is no error
         found, self.helpers = self.helpers, []
         return found
 
