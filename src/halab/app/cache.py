@@ -25,7 +25,10 @@ def sentinel_master(settings: Settings) -> Redis:
         "socket_connect_timeout": settings.redis_socket_timeout_s,
         "retry": Retry(NoBackoff(), 0),
     }
-    sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=options, **options)
+    # A dead first Sentinel cost each new connection the full connect timeout (kill-sentinel1: writes
+    # of 1-2 s, 4.3 s over budget in CI); redis-py then moves the Sentinel that answered to the front.
+    asking_sentinels = options | {"socket_connect_timeout": settings.sentinel_connect_timeout_s}
+    sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=asking_sentinels, **options)
     # Each new connection asks Sentinel for the current master; a demoted one answers READONLY,
     # which the Sentinel connection turns into a ConnectionError, i.e. one more retry (the
     # guard's) against the new master.

@@ -39,6 +39,10 @@ class Settings:
     redis_master_name: str = "halab"
     # A dead master is noticed within ~1 s per connect/read, then Sentinel is asked again.
     redis_socket_timeout_s: float = 1.0
+    # A new connection asks the Sentinels in order and a dead one costs this connect timeout, so
+    # keep it short: a live Sentinel on the lab's network answers a connect in well under 1 ms
+    # (the kernel answers the SYN, however busy Sentinel is); its replies keep the 1 s above.
+    sentinel_connect_timeout_s: float = 0.25
     kafka_bootstrap: tuple[str, ...] = ("kafka1:9092", "kafka2:9092", "kafka3:9092")
     kafka_topic: str = "order-created"
     outbox_relay_enabled: bool = True

@@ -84,3 +84,15 @@ def test_invalid_values_name_the_variable_and_what_is_allowed(
         Settings.from_env({"HALAB_REPLICA_NAME": "app1", name: value})
 
     assert str(error.value) == message
+
+
+def test_a_dead_sentinel_asked_first_costs_a_short_connect_not_the_master_timeout():
+    from halab.app.cache import sentinel_master
+
+    settings = Settings(replica_name="app1")
+    master = sentinel_master(settings)  # builds the pools; connects nothing yet
+    asked = [s.connection_pool.connection_kwargs for s in master.connection_pool.sentinel_manager.sentinels]
+    assert [kw["socket_connect_timeout"] for kw in asked] == [settings.sentinel_connect_timeout_s] * 3
+    assert all(kw["socket_timeout"] == settings.redis_socket_timeout_s for kw in asked)  # a busy Sentinel's reply may take longer
+    assert master.connection_pool.connection_kwargs["socket_connect_timeout"] == settings.redis_socket_timeout_s
+    assert settings.sentinel_connect_timeout_s < settings.redis_socket_timeout_s

@@ -12,12 +12,15 @@ from halab.chaos.records import WriteCheck
 from halab.lab import topology
 
 SOCKET_TIMEOUT_S = 1.0
+# As the app's sentinel_connect_timeout_s: a dead Sentinel asked first costs a connect this long.
+SENTINEL_CONNECT_TIMEOUT_S = 0.25
 
 
 class RedisProbe(Probe):
     name = "redis"
-    # A new connection asks each Sentinel in turn (a dead one costs its connect timeout), then the master.
-    max_operation_s = 5 * SOCKET_TIMEOUT_S
+    # A new connection asks each Sentinel in turn (a dead one costs its connect timeout, a slow one
+    # its reply), then connects to the master and writes.
+    max_operation_s = 3 * SENTINEL_CONNECT_TIMEOUT_S + 3 * SOCKET_TIMEOUT_S
 
     def setup(self) -> None:
         # As the app does: every operation is one attempt, so the record shows what a client
@@ -26,7 +29,8 @@ class RedisProbe(Probe):
         options = {"socket_timeout": SOCKET_TIMEOUT_S, "socket_connect_timeout": SOCKET_TIMEOUT_S,
                    "retry": Retry(NoBackoff(), 0)}
         self.sentinel = Sentinel([(ip, topology.SENTINEL_PORT) for ip in topology.SENTINELS.values()],
-                                 sentinel_kwargs=options, **options)
+                                 sentinel_kwargs=options | {"socket_connect_timeout": SENTINEL_CONNECT_TIMEOUT_S},
+                                 **options)
         # master_for re-asks the Sentinels for the master whenever its connection fails.
         self.master = self.sentinel.master_for(topology.SENTINEL_MASTER_NAME, **options)
 
