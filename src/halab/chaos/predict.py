@@ -34,7 +34,14 @@ class Prediction:
 
 
 # Steps no knob sets: (min, expected, max) seconds, each named in the formulas that use it.
-PATRONI_PROMOTION = (0.3, 1.0, 2.0)  # the leader race in etcd and pg_promote on the sync standby
+PATRONI_PROMOTION = (0.1, 0.3, 1.0)  # taking the key in etcd and pg_promote on the sync standby (0.12 s seen)
+# Before taking the key, a replica asks the old leader's REST API whether it is really gone
+# (patroni/ha.py is_healthiest_node -> fetch_node_status, `timeout=2` hard-coded in 3.0.2): a
+# leader that vanished silently (killed, paused, cut off) costs the whole 2 s; seen in the logs.
+PATRONI_OLD_LEADER_CHECK_S = 2.0
+# A pooled client's next connect after HAProxy points at the new primary: psycopg_pool's first
+# backoff is 1 s ± 10 %.
+POOL_RECONNECT = (0.0, 0.5, 1.1)
 SENTINEL_AGREEMENT = (0.0, 0.5, 1.0)  # ODOWN: the other Sentinels are asked once a second
 SENTINEL_DESYNC = (0.0, 0.5, 1.0)  # a failover starts after a random delay of up to 1 s
 SENTINEL_PROMOTION = (0.2, 1.0, 2.0)  # REPLICAOF NO ONE, seen in INFO (every 1 s while failing over), announced
@@ -166,15 +173,18 @@ def patroni(k: Knobs, sc: dict) -> Prediction | None:
     if ttl is None or loop is None:
         return None
     detect = k.primary_found_within()
-    p = PATRONI_PROMOTION
+    p, check, pool = PATRONI_PROMOTION, PATRONI_OLD_LEADER_CHECK_S, POOL_RECONNECT
     return Prediction(
-        min=ttl - loop + p[0], expected=ttl - loop / 2 + loop / 2 + p[1] + detect / 2, max=ttl + loop + p[2] + detect,
+        min=ttl - loop + check + p[0] + pool[0],
+        expected=ttl - loop / 2 + loop / 2 + check + p[1] + detect / 2 + pool[1],
+        max=ttl + loop + check + p[2] + detect + pool[2],
         formula=(f"the leader key expires ttl − loop_wait to ttl after the kill ({_s(ttl - loop)}-{_s(ttl)} s: the leader "
                  f"renewed it every loop_wait = {_s(loop)} s); a replica sees it at its next loop (≤ {_s(loop)} s); "
-                 f"promotion {p[0]:g}-{p[2]:g} s (assumed); HAProxy's /primary check finds the new primary within "
-                 f"rise × downinter = {detect:.2f} s"),
-        if_above=("the clients' reconnects: a pool backs off between attempts and a breaker waits its reset, or the "
-                  "2-core machine slowed Patroni's loop or the promotion"),
+                 f"it first asks the old leader's REST API whether it is really gone and waits Patroni's fixed "
+                 f"{_s(check)} s timeout for the silent one; promotion {p[0]:g}-{p[2]:g} s; HAProxy's /primary check finds "
+                 f"the new primary within rise × downinter = {detect:.2f} s; a pooled client connects again ≤ {pool[2]:g} s later"),
+        if_above=("the clients' reconnects: a pool backs off further after repeated failures and a breaker waits its "
+                  "reset, or the 2-core machine slowed Patroni's loop or the promotion"),
     )
 
 
@@ -183,17 +193,18 @@ def patroni_postgres_crash(k: Knobs, sc: dict) -> Prediction | None:
     if loop is None or start_timeout is None:
         return None
     detect = k.primary_found_within()
-    p = PATRONI_PROMOTION
+    p, pool = PATRONI_PROMOTION, POOL_RECONNECT
     if start_timeout > 0:
         return Prediction(min=p[0], expected=loop / 2 + 2.0, max=loop + start_timeout,
                           formula=(f"primary_start_timeout = {_s(start_timeout)} s: Patroni first restarts Postgres in place "
                                    f"(crash recovery, ~2 s assumed) at its next loop (≤ {_s(loop)} s) and fails over only "
                                    "if that takes longer than primary_start_timeout"))
     return Prediction(
-        min=p[0], expected=loop / 2 + loop / 2 + p[1] + detect / 2, max=2 * loop + p[2] + detect,
+        min=p[0] + pool[0], expected=loop / 2 + loop / 2 + p[1] + detect / 2 + pool[1], max=2 * loop + p[2] + detect + pool[2],
         formula=(f"primary_start_timeout = 0: the leader's Patroni sees Postgres gone at its next loop (≤ {_s(loop)} s) and "
-                 f"gives the leader key up at once; a replica takes it at its next loop (≤ {_s(loop)} s); promotion "
-                 f"{p[0]:g}-{p[2]:g} s (assumed); HAProxy finds the new primary within {detect:.2f} s"),
+                 f"gives the leader key up at once; a replica takes it at its next loop (≤ {_s(loop)} s), the old leader's "
+                 f"Patroni answering its question at once; promotion {p[0]:g}-{p[2]:g} s; HAProxy finds the new primary "
+                 f"within {detect:.2f} s; a pooled client connects again ≤ {pool[2]:g} s later"),
     )
 
 

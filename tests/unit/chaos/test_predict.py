@@ -51,18 +51,19 @@ def test_vrrp_master_down_interval_plus_a_lost_syn(profile, expected):
 
 
 @pytest.mark.parametrize("profile, expected", [
-    ("tuned", (4.3, 6.15, 8.3)),  # ttl 5, loop_wait 1, /primary found within rise 1 × downinter 0.3 s
-    ("stock", (20.3, 33.0, 46.0)),  # ttl 30, loop_wait 10, rise 2 × inter 2 s
+    ("tuned", (6.1, 7.95, 10.4)),  # ttl 5, loop_wait 1, the 2 s old-leader check, rise 1 × downinter 0.3 s, a pool's 1 s
+    ("stock", (22.1, 34.8, 48.1)),  # ttl 30, loop_wait 10, the same 2 s check, rise 2 × inter 2 s
 ])
 def test_patroni_leader_key_expiry_loop_promotion_and_haproxy(profile, expected):
     for fault in ("kill", "pause", "partition"):
-        assert rng(predict.predict(scenario(fault, "pg-leader"), knobs(profile))) == expected
+        p = predict.predict(scenario(fault, "pg-leader"), knobs(profile))
+        assert rng(p) == expected and "Patroni's fixed 2 s timeout" in p.formula
 
 
 def test_a_crashed_postgres_fails_over_at_once_only_with_primary_start_timeout_0():
     tuned = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("tuned"))
     stock = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("stock"))
-    assert rng(tuned) == (0.3, 2.15, 4.3) and "primary_start_timeout = 0" in tuned.formula
+    assert rng(tuned) == (0.1, 1.95, 4.4) and "primary_start_timeout = 0" in tuned.formula
     assert stock.max == 310 and "restarts Postgres in place" in stock.formula
 
 
