@@ -10,11 +10,12 @@ failover the witness saw is set beside the journal's:
 
 That is the plain reading a person would make of the shell loop's output, independent of the
 probes' clients, their open-loop schedule and stable-second rule. Each client gives up after 4 s
-(redis-cli after 1 s, the app's own Redis timeout). It is the less precise instrument: an answer between
-the probe's bound and 4 s is a success to it, kcat retries inside its 4 s, hiding a shorter stall, and every attempt pays for a new
-connection, which after a failover on a busy machine can take seconds by itself. Each scenario is compared on the failover its
-budget judges (the probes in `failover_of`, else the worst of all), the number the table shows;
-the two agree when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
+(redis-cli after 1 s, the app's own Redis timeout). It is the less precise instrument: an answer
+between the probe's bound and 4 s is a success to it, kcat retries inside its 4 s, hiding a
+shorter stall, and every attempt pays for a new connection, which after a failover on a busy
+machine can take seconds by itself. Each scenario is compared on the failover its budget judges
+(the probes in `failover_of`, else the worst of all), the number the table shows; the two agree
+when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
 
 An open-loop witness (fixed-rate attempts, as the probes make) resolves short outages better but
 loads a 2-core machine enough to change what it measures; README "the witness" says what was tried.

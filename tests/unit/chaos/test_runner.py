@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from halab.chaos import cli, journal, runner
+from halab.chaos import cli, journal, report, runner
 from halab.chaos.errors import FaultError
 from halab.chaos.gameday import parse_gameday
 from halab.chaos.records import ProbeTimeline, Request, WriteCheck
@@ -406,7 +406,6 @@ def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides
     assert entry["attempt"] == 2 and entry["earlier_attempts"][0]["verdict"] == "fail"
     assert entry["earlier_attempts"][0]["records"]["http"]  # the miss is kept whole, its requests too
     assert document["summary"] == {"pass": 2, "fail": 0, "skipped": 0, "passed_on_rerun": 1}
-    from halab.chaos import report
     assert report.verdict_label(entry) == "pass on run 2"
     assert report.earlier_misses(entry)[0].startswith("run 1 missed its budget: failover took 4.")
 
@@ -440,6 +439,5 @@ def test_each_rerun_is_numbered_in_the_journal(world):
                              knobs={}, results=results)
     entry = document["scenarios"][0]
     assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
-    from halab.chaos import report
     assert report.verdict_label(entry) == "pass on run 3"
     assert [line.split(":")[0] for line in report.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]
