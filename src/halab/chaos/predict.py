@@ -114,6 +114,10 @@ def _s(x: float) -> str:
     return f"{x:g}"
 
 
+def _span(low: float, high: float) -> str:
+    return _s(low) if low == high else f"{_s(low)}-{_s(high)}"
+
+
 # -- one function per mechanism: (knobs, scenario) -> Prediction, or None when a knob is missing ----
 
 def vrrp(k: Knobs, sc: dict) -> Prediction | None:
@@ -246,7 +250,7 @@ def kafka_broker(k: Knobs, sc: dict) -> Prediction | None:
                  f"(sent every {_s(beat)} s) and moves its partitions' leadership at once; the producer waits its "
                  f"{_s(request)} s request timeout on the dead broker, and again for each new connection to it while "
                  f"metadata still names it, so its writes get through at the first multiple of {_s(request)} s after "
-                 f"the fencing ({_s(through[0])}-{_s(through[2])} s); one more round when its metadata request meets the dead broker"),
+                 f"the fencing ({_span(through[0], through[2])} s); one more round when its metadata request meets the dead broker"),
         if_above=("more rounds of the producer's retries: kafka-python backs off reconnecting to the dead broker and "
                   "waits for metadata that still names it, or the 2-core machine delayed the controller"),
     )

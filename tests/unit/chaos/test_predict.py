@@ -117,3 +117,9 @@ def test_a_measure_outside_the_range_is_flagged_with_a_likely_reason():
     assert predict.explain(13.4, p).startswith("13.40 s is above the predicted 6.10-8.60 s: likely the new controller")
     assert "below" in predict.explain(1.0, p)
     assert predict.compare(None, p) is None and predict.compare(3.0, None) is None
+
+
+def test_the_broker_formula_names_one_number_when_every_fencing_lands_in_the_same_round():
+    tuned = predict.predict(scenario("kill", "kafka-partition-leader"), knobs("tuned")).formula
+    stock = predict.predict(scenario("kill", "kafka-partition-leader"), knobs("stock")).formula
+    assert "after the fencing (4 s)" in tuned and "after the fencing (8-10 s)" in stock
