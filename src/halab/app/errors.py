@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import (
@@ -14,12 +15,14 @@ from werkzeug.exceptions import (
 
 from halab.app.orders import InvalidRequest
 from halab.app.ports import DependencyUnavailable
+from halab.app.resilience import BREAKER_RESET_TIMEOUT_S
 from halab.app.service import IdempotencyConflict
 
 log = logging.getLogger(__name__)
 ErrorResponse = tuple[Response, int, dict[str, str]]
-# Matches the breakers' reset timeout: by then a half-open breaker lets a trial request through.
-RETRY_AFTER_S = "2"
+# Retry-After takes whole seconds; by then a breaker has let its trial request through (its reset
+# timeout is under a second).
+RETRY_AFTER_S = str(math.ceil(BREAKER_RESET_TIMEOUT_S))
 
 
 def register_error_handlers(app: Flask) -> None:

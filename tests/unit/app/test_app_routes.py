@@ -79,7 +79,7 @@ def test_order_store_outage_is_a_503_with_retry_after() -> None:
     response = lab.client.post("/orders", json=ORDER)
 
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "2"
+    assert response.headers["Retry-After"] == "1"
     assert response.get_json() == {
         "error": "postgres is unavailable: connection refused; retry shortly"
     }
