@@ -44,11 +44,9 @@ SCHEMA_STATEMENTS = (
     # The relay only ever looks for unsent rows; keep that scan small as the table grows.
     "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
 )
-# psycopg_pool waits 1 s, then 2, 4 ... between reconnect attempts until this limit, then gives up
-# and connects again when a request asks for a connection. The breaker's trial call is such a
-# request, so a short limit lets each gunicorn worker reconnect at its breaker's pace (0.25 s)
-# instead of at the pool's (1 s, each worker in its own phase).
-RECONNECT_BACKOFF_LIMIT_S = 0.3
+# Not shorter: past this limit the pool gives up and regrows one connection at a time, and a
+# 0.3 s limit (tried, three Patroni kills) left a worker's threads queueing for 5 s after a failover.
+RECONNECT_BACKOFF_LIMIT_S = 2.0
 ORDER_COLUMNS = "id, customer, item, quantity, served_by, created_at"
 
 
@@ -92,8 +90,9 @@ def open_pools(settings: Settings) -> Pools:
             timeout=settings.pg_checkout_timeout_s,
             # Connections to the old primary die on failover; test each one before handing it out.
             check=ConnectionPool.check_connection,
-            # Left at its 300 s default, a 9 s failover leaves the pool waiting up to 8 s more
-            # after the new primary is up.
+            # The pool retries a failed connect with exponential backoff (1, 2, 4, 8 s ...) until
+            # this many seconds have passed, then starts again at 1 s. Left at its 300 s default, a
+            # 9 s failover leaves it waiting up to 8 s more after the new primary is up.
             reconnect_timeout=RECONNECT_BACKOFF_LIMIT_S,
             open=False,
         )

@@ -38,8 +38,7 @@ RETRY_BUDGET_S = 4.0
 BREAKER_FAIL_MAX = 5
 # An open breaker lets one trial call through after this long. It bounds how long the app keeps
 # refusing after the dependency is back (a 2 s value added up to 2 s to every Postgres failover).
-# The trial is also what reconnects a worker's pool (see db.RECONNECT_BACKOFF_LIMIT_S).
-BREAKER_RESET_TIMEOUT_S = 0.25
+BREAKER_RESET_TIMEOUT_S = 0.5
 
 
 def is_connection_error(exc: BaseException) -> bool:
