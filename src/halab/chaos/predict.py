@@ -48,8 +48,8 @@ SENTINEL_DESYNC = (0.0, 0.5, 1.0)  # a failover starts after a random delay of u
 SENTINEL_PROMOTION = (0.2, 1.0, 2.0)  # REPLICAOF NO ONE, seen in INFO (every 1 s while failing over), announced
 METADATA = 0.1  # a client's metadata refresh (Kafka) after its error
 # A new KRaft quorum leader becomes the active controller only once a follower has fetched from it
-# (the high watermark), and only then starts the brokers' session timers: 0.7-1.6 s after winning
-# the vote in three runs' logs on 2 cores.
+# (the high watermark), and only then starts the brokers' session timers: 0.5-1.6 s after winning
+# the vote in four runs' logs on 2 cores.
 KRAFT_ACTIVATION = (0.5, 1.0, 1.7)
 
 
