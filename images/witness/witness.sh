@@ -74,13 +74,20 @@ redis_loop() {
   done
 }
 
+# One message per partition of the topic (3), as the probe spreads its writes: a key librdkafka's
+# default partitioner (CRC32 of the key, modulo 3) sends to each. With one key per attempt, most
+# attempts missed the dead broker's partition and a Kafka outage went unseen.
+PARTITION_KEYS=${PARTITION_KEYS:-"w9 w0 w6"}
+
 kafka_loop() {
-  local id=$1 seq=0 start out
+  local id=$1 seq=0 start out key
   while :; do
     seq=$((seq + 1)); start=$EPOCHREALTIME
-    # acks=all; kcat exits non-zero when the message was not delivered in time.
-    if out=$(printf '%s\t{"witness": %s}\n' "$seq" "$seq" |
-        timeout $((GIVE_UP_S + 2)) kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all \
+    # acks=all; kcat exits non-zero when a message was not delivered in time. Its own timeouts
+    # start only once it has connected and read the metadata (an attempt of 4.5 s came back ok):
+    # `timeout` is the user's patience, as for psql.
+    if out=$(for key in $PARTITION_KEYS; do printf '%s\t{"witness": %s}\n' "$key" "$seq"; done |
+        timeout "$GIVE_UP_S" kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all \
           -X message.timeout.ms=$((GIVE_UP_S * 1000)) -X socket.timeout.ms=$((GIVE_UP_S * 1000)) -X enable.idempotence=true 2>&1) && [[ $out != *"Delivery failed"* ]]; then
       report kcat "$start" ok -
     else
