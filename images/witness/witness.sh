@@ -74,9 +74,9 @@ redis_loop() {
   done
 }
 
-# One message per partition of the topic (3), as the probe spreads its writes: a key librdkafka's
-# default partitioner (CRC32 of the key, modulo 3) sends to each. With one key per attempt, most
-# attempts missed the dead broker's partition and a Kafka outage went unseen.
+# One message per partition of the topic (kafka-create-topics makes 3), as the probe spreads its
+# writes: a key that librdkafka's default partitioner (CRC32 of the key, modulo 3) sends to each.
+# With one key per attempt, most attempts missed the dead broker's partition.
 PARTITION_KEYS=${PARTITION_KEYS:-"w9 w0 w6"}
 
 kafka_loop() {

@@ -267,13 +267,13 @@ def kafka_controller(k: Knobs, sc: dict) -> Prediction | None:
     if None in (session, fetch, election):
         return None
     request = kafka_probe.REQUEST_TIMEOUT_MS / 1000
-    a = KRAFT_ACTIVATION
-    through = [through_the_dead_broker(fetch + e + act + session, request) for e, act in ((0, a[0]), (election / 2, a[1]), (election, a[2]))]
+    activation = KRAFT_ACTIVATION
+    through = [through_the_dead_broker(fetch + e + act + session, request) for e, act in zip((0, election / 2, election), activation)]
     return Prediction(
         min=through[0] + METADATA, expected=through[1] + METADATA, max=through[2] + request + METADATA + 0.5,
         formula=(f"the other voters notice the dead controller after controller.quorum.fetch.timeout ({_s(fetch)} s) and "
                  f"elect a new one (≤ election timeout, {_s(election)} s); it becomes the active controller once a follower "
-                 f"has fetched from it ({a[0]:g}-{a[2]:g} s) and fences the dead broker a full broker.session.timeout "
+                 f"has fetched from it ({_span(activation[0], activation[2])} s) and fences the dead broker a full broker.session.timeout "
                  f"({_s(session)} s) later, moving its partitions; the producer gets through at the first multiple of its "
                  f"{_s(request)} s request timeout after that, as for a partition leader's kill"),
         if_above=("more rounds of the producer's retries against the dead broker, or a kill that took long to land; "
