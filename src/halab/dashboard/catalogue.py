@@ -79,8 +79,12 @@ class Catalogue:
             scenario = self._custom(fault, request.get("target"), request.get("params"))
         if request.get("duration_s") is not None:
             scenario["duration_s"] = request["duration_s"]
+        # One click injects one fault. A miss is shown, never run again behind the person's back:
+        # a rerun would inject a second fault nobody asked for (and one that a halt had ended
+        # would come back with no hold at all).
+        defaults = {**self.gameday.defaults.model_dump(mode="json"), "rerun_misses": 0}
         text = yaml.safe_dump({"title": f"dashboard: {scenario.get('name')}",
-                               "defaults": self.gameday.defaults.model_dump(mode="json"),
+                               "defaults": defaults,
                                "scenarios": [scenario]}, sort_keys=False)
         try:
             return parse_gameday(text, source=_SOURCE)

@@ -4,6 +4,7 @@ fault is asked for, every fault reverted and recorded like a game-day scenario, 
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -101,3 +102,38 @@ def test_a_bad_request_is_refused_before_anything_runs(controller, fake_lab):
         controller.start({"fault": "kil", "target": "pg-leader"})
     assert "fault: unknown fault 'kil'" in str(e.value) and "did you mean 'kill'?" in str(e.value)
     assert controller.snapshot() == {"active": [], "recent": []} and fake_lab.injected == []
+
+
+def test_a_fault_that_misses_its_budget_is_injected_once_even_when_the_game_day_reruns_misses(fake_lab, tmp_path):
+    # The default game day reruns a miss (rerun_misses: 2). From the dashboard a rerun would kill a
+    # second Postgres leader nobody asked for; after a halt, with no hold at all (once in CI).
+    from halab.chaos.gameday import parse_gameday
+    from halab.chaos.records import Request
+    from halab.dashboard.catalogue import Catalogue
+    from halab.dashboard.controller import FaultController
+
+    from .conftest import GAMEDAY, FakeProbe
+
+    class FailingProbe(FakeProbe):
+        """Errors while the killed replica is down: more than app-kill's 3 failed requests."""
+
+        def start(self) -> None:
+            def run():
+                while not self._stop.wait(0.05):
+                    down = len(fake_lab.reverted) < len(fake_lab.injected)
+                    self.timeline.requests.append(Request(self.name, self.clock(), 0.01, "error" if down else "ok"))
+
+            self._thread = threading.Thread(target=run, daemon=True)
+            self._thread.start()
+
+    env = fake_lab.env()
+    env = type(env)(**{**env.__dict__, "make_probe": lambda name, clock, rate, run_id: FailingProbe(name, clock, rate)})
+    gameday = parse_gameday(GAMEDAY.replace("probes: [http]}", "probes: [http], rerun_misses: 2}"))
+    assert gameday.defaults.rerun_misses == 2
+    controller = FaultController(Catalogue(gameday), tmp_path / "reports", env=env, hooks=fake_lab.hooks())
+
+    run = controller.start({"scenario": "app-kill"})
+    summary = finished(run)
+    assert run.gameday.defaults.rerun_misses == 0
+    assert summary["verdict"] == "fail" and "requests failed, budget 3" in " ".join(summary["reasons"])
+    assert fake_lab.injected == ["app1"]
