@@ -70,6 +70,7 @@ def test_the_api_injects_a_fault_the_role_moves_halt_ends_it_and_the_lab_is_stea
     run = eventually("the halted fault measured and recorded", lambda: finished_run("pg-leader-kill"), timeout=180)
     journal = json.loads((ROOT / "reports" / run["journal"]).read_text())
     (scenario,) = journal["scenarios"]
+    assert scenario["attempt"] == 1, "the dashboard injected its fault again (a rerun of a miss)"
     assert scenario["role_change"]["old_holder"] == old and scenario["role_change"]["new_holder"] == new
     assert scenario["window"]["reverted_at"] - scenario["window"]["injected_at"] < 60  # halt, not the 120 s asked for
     assert (ROOT / "reports" / run["report"]).stat().st_size > 10_000
