@@ -3,9 +3,8 @@
 set -euo pipefail
 chown postgres:postgres /var/lib/postgresql/data
 chmod 700 /var/lib/postgresql/data
-# The lab network's first three octets (HALAB_SUBNET), for etcd's and pg_hba's addresses.
-addr=${PATRONI_POSTGRESQL_CONNECT_ADDRESS:?}
-export HALAB_NET=${addr%.*}
+# The lab network's first three octets, for pg_hba; etcd's endpoints are PATRONI_ETCD_HOSTS.
+: "${HALAB_NET:?}" "${PATRONI_ETCD_HOSTS:?}" "${PATRONI_POSTGRESQL_CONNECT_ADDRESS:?}"
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 render-profile /etc/patroni/patroni.yml.tmpl > /etc/patroni/patroni.yml
 exec setpriv --reuid=postgres --regid=postgres --init-groups patroni /etc/patroni/patroni.yml

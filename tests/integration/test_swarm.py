@@ -1,13 +1,17 @@
-"""The first step beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of
-three Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker
-endpoint as a real machine would be, and `make down ENGINE=swarm` leaves nothing behind."""
+"""Beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of three
+Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker endpoint as
+a real machine would be, and deploys the Postgres tier on it, one etcd and one Patroni member per
+node. A killed Patroni leader is replaced by a member on another node, and Swarm starts the killed
+one again on its own node, where it rejoins. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
+
+import json
 
 import docker
 import pytest
 
-from .conftest import run
+from .conftest import eventually, run
 
 pytestmark = pytest.mark.integration
 
@@ -21,6 +25,20 @@ def lab_image_ids(outer: docker.DockerClient) -> dict[str, str]:
     names = run("bin/lab", "lab-images").stdout.split()
     assert "halab/postgres" in names and "halab/python" in names, names
     return {name: outer.images.get(name).id for name in names}
+
+
+def tasks_of(node: docker.DockerClient, service: str) -> list:
+    return node.containers.list(filters={"label": f"com.docker.swarm.service.name=halab_{service}"})
+
+
+def patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
+    """{member: role} from Patroni's /cluster, asked of any member that answers."""
+    for node in nodes:
+        for container in tasks_of(node, "pg1") + tasks_of(node, "pg2") + tasks_of(node, "pg3"):
+            code, out = container.exec_run(["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
+            if code == 0:
+                return {m["name"]: m["role"] for m in json.loads(out)["members"] if m["state"] in ("running", "streaming")}
+    return {}
 
 
 def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
@@ -51,6 +69,29 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         assert status.returncode == 0, status.stderr
         for i in range(1, NODES + 1):
             assert f"node{i}: engine tcp://10.78.0.{10 + i}:2375" in status.stdout
+
+        # The Postgres tier: each member on its own node, a leader, a synchronous standby, a replica.
+        nodes = [docker.DockerClient(base_url=e, timeout=30) for e in NODE_ENDPOINTS]
+        for i, node in enumerate(nodes, 1):
+            assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg")] == [1, 1], f"node{i}"
+        roles = eventually("Patroni with a leader, a synchronous standby and a replica",
+                           lambda: (r := patroni(nodes)) if sorted(r.values()) == ["leader", "replica", "sync_standby"] else None,
+                           timeout=120)
+        assert "Patroni (its /cluster):" in status.stdout and " leader running" in status.stdout, status.stdout
+
+        # Kill the leader's container on its node: a member on another node takes over, and Swarm
+        # starts the killed one again on its own node (its volume is there), where it rejoins.
+        leader = next(m for m, r in roles.items() if r == "leader")
+        home = nodes[int(leader[-1]) - 1]
+        (container,) = tasks_of(home, leader)
+        container.kill()
+        new_roles = eventually("a new Patroni leader on another node",
+                               lambda: (r := patroni(nodes)) if "leader" in r.values() and r.get(leader) != "leader" else None,
+                               timeout=60)
+        assert next(m for m, r in new_roles.items() if r == "leader") != leader
+        eventually(f"{leader} started again by Swarm on node{leader[-1]} and following the new leader",
+                   lambda: patroni(nodes).get(leader) in ("replica", "sync_standby")
+                   and [c.id for c in tasks_of(home, leader)] not in ([], [container.id]), timeout=120)
 
         # Again: nothing to start, join or load.
         again = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)

@@ -1,0 +1,139 @@
+"""The Swarm stack, derived from docker-compose.yml (docs/swarm.md, "The stack").
+
+The compose file stays the one definition of every service. Swarm cannot deploy it as it is, so
+this module rewrites what Swarm does not support, each for a reason Swarm's own rules give:
+
+- fixed addresses (`ipv4_address`) do not exist on Swarm, and a rescheduled task gets a new one:
+  every `${HALAB_NET}.N` that names a member becomes that member's name, which Docker's DNS
+  resolves to the task (`endpoint_mode: dnsrr`, no virtual IP in between);
+- `build:`, `depends_on`, `restart` and `shm_size` are not Swarm's; the images are loaded on every
+  node, `make up` waits for the roles as it does on one engine, and Swarm restarts a task that ends,
+  as a machine's init system would;
+- health checks are left out: Swarm replaces a task whose check fails, so a Patroni member that
+  is rejoining (and answers 503 for a while) would be killed in the middle of it;
+- a stateful member runs on one node, by the node's `halab.node` label, with a local volume there,
+  so it finds its data again when it restarts;
+- `env_file` (the profile) is written into the environment, so the stack file stands alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NET_VAR = "${HALAB_NET:-10.77.0}"
+_ADDRESS = re.compile(re.escape(NET_VAR) + r"\.(\d{1,3})\b")
+NETWORK = "lab"
+# Swarm's and Compose's keys that carry over as they are; everything else is rewritten or dropped.
+KEPT = ("image", "hostname", "init", "cap_add", "stop_grace_period", "logging", "volumes", "entrypoint", "command")
+
+
+class StackError(ValueError):
+    """The compose file asks for something this stack cannot express; the message says what."""
+
+
+def addresses(compose: dict) -> dict[str, str]:
+    """Last octet -> member name, from each service's `ipv4_address` on the lab network."""
+    found = {}
+    for name, service in compose["services"].items():
+        networks = service.get("networks")
+        address = networks.get(NETWORK, {}).get("ipv4_address") if isinstance(networks, dict) else None
+        if address:
+            match = _ADDRESS.fullmatch(address)
+            if not match:
+                raise StackError(f"{name}: ipv4_address '{address}' is not {NET_VAR}.N")
+            found[match.group(1)] = name
+    return found
+
+
+def _by_name(value: str, names: dict[str, str], prefix: str) -> str:
+    def name_of(m: re.Match) -> str:
+        if m.group(1) not in names:
+            raise StackError(f"'{value}' names {NET_VAR}.{m.group(1)}, which no service of the stack holds")
+        return names[m.group(1)]
+
+    return _ADDRESS.sub(name_of, value).replace(NET_VAR, prefix)
+
+
+def _profile(service: dict, profiles_dir: Path, profile: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for path in service.get("env_file") or []:
+        text = (profiles_dir / Path(path.replace("${PROFILE:-tuned}", profile)).name).read_text()
+        for line in text.splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                env[key.strip()] = value.strip()
+    return env
+
+
+def node_of(member: str, nodes: int) -> str:
+    """pg1 -> node1, pg2 -> node2, ...: the members of one cluster on different nodes, round robin."""
+    digits = re.search(r"(\d+)$", member)
+    if not digits:
+        raise StackError(f"'{member}' has no member number to place it by")
+    return f"node{(int(digits.group(1)) - 1) % nodes + 1}"
+
+
+def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path, profile: str = "tuned",
+          prefix: str = "10.77.0") -> dict:
+    """The stack for `services` of `compose`, on `nodes` nodes, its overlay network on `prefix`.0/24."""
+    unknown = [s for s in services if s not in compose["services"]]
+    if unknown:
+        raise StackError(f"no such service in docker-compose.yml: {', '.join(unknown)}")
+    names = {octet: name for octet, name in addresses(compose).items()}
+    out: dict[str, Any] = {}
+    volumes: dict[str, dict] = {}
+    for name in services:
+        service = compose["services"][name]
+        spec = {key: service[key] for key in KEPT if key in service}
+        env = {**_profile(service, profiles_dir, profile), **(service.get("environment") or {})}
+        spec["environment"] = {k: _by_name(str(v), names, prefix) for k, v in env.items()}
+        spec["networks"] = [NETWORK]
+        spec["deploy"] = {
+            "replicas": 1,
+            "endpoint_mode": "dnsrr",
+            "placement": {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]},
+            "restart_policy": {"condition": "any", "delay": "1s"},
+        }
+        for mount in spec.get("volumes", []):
+            volumes[mount.split(":", 1)[0]] = {}
+        out[name] = spec
+    # A fresh copy: the compose file's anchors would come out as YAML aliases (&id001), hard to read.
+    return json.loads(json.dumps({
+        "version": "3.8",
+        "services": out,
+        "networks": {NETWORK: {"driver": "overlay", "attachable": True,
+                               "ipam": {"config": [{"subnet": f"{prefix}.0/24"}]}}},
+        "volumes": volumes,
+    }))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m halab.lab.stack",
+                                     description="Writes the Swarm stack for some of docker-compose.yml's services to stdout.")
+    parser.add_argument("--compose", type=Path, default=Path("docker-compose.yml"))
+    parser.add_argument("--profiles", type=Path, default=Path("profiles"))
+    parser.add_argument("--profile", default="tuned")
+    parser.add_argument("--nodes", type=int, required=True)
+    parser.add_argument("--prefix", default="10.77.0", help="the overlay network's first three octets")
+    parser.add_argument("services", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        compose = yaml.safe_load(args.compose.read_text())
+        stack = build(compose, args.services, nodes=args.nodes, profiles_dir=args.profiles, profile=args.profile,
+                      prefix=args.prefix)
+    except (OSError, StackError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    yaml.safe_dump(stack, sys.stdout, sort_keys=False, width=200)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

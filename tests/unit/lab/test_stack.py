@@ -1,0 +1,75 @@
+"""The Swarm stack derived from docker-compose.yml: members found by name instead of fixed
+addresses, pinned one per node, nothing Swarm refuses or would misuse (health checks, build)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from halab.lab import stack
+from halab.lab.stack import StackError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+POSTGRES_TIER = ["etcd1", "etcd2", "etcd3", "pg1", "pg2", "pg3"]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def build(compose, services=POSTGRES_TIER, **kw) -> dict:
+    return stack.build(compose, services, nodes=kw.pop("nodes", 3), profiles_dir=ROOT / "profiles", prefix="10.79.0", **kw)
+
+
+def test_members_find_each_other_by_name_not_by_the_single_engine_addresses(compose):
+    services = build(compose)["services"]
+    assert services["etcd2"]["environment"]["ETCD_CLUSTER"] == "etcd1=http://etcd1:2380,etcd2=http://etcd2:2380,etcd3=http://etcd3:2380"
+    assert services["etcd2"]["environment"]["ETCD_SELF_IP"] == "etcd2"
+    pg2 = services["pg2"]["environment"]
+    assert pg2["PATRONI_ETCD_HOSTS"] == "etcd1:2379,etcd2:2379,etcd3:2379"
+    assert (pg2["PATRONI_RESTAPI_CONNECT_ADDRESS"], pg2["PATRONI_POSTGRESQL_CONNECT_ADDRESS"]) == ("pg2:8008", "pg2:5432")
+    assert pg2["HALAB_NET"] == "10.79.0"  # pg_hba: the overlay network's own /24
+    text = yaml.safe_dump(build(compose))
+    assert "10.77.0" not in text and "${" not in text and "&id" not in text
+
+
+def test_each_member_runs_on_its_own_node_with_its_volume_and_swarm_restarts_it(compose):
+    doc = build(compose)
+    placed = {name: s["deploy"]["placement"]["constraints"] for name, s in doc["services"].items()}
+    assert placed["pg1"] == ["node.labels.halab.node == node1"] and placed["pg3"] == ["node.labels.halab.node == node3"]
+    assert placed["etcd2"] == ["node.labels.halab.node == node2"]
+    pg1 = doc["services"]["pg1"]
+    assert pg1["volumes"] == ["pg1:/var/lib/postgresql/data"] and "pg1" in doc["volumes"]
+    assert pg1["deploy"]["endpoint_mode"] == "dnsrr"  # the name is the task's address, no virtual IP between
+    assert pg1["deploy"]["restart_policy"]["condition"] == "any"
+    assert doc["networks"]["lab"] == {"driver": "overlay", "attachable": True, "ipam": {"config": [{"subnet": "10.79.0.0/24"}]}}
+    # Two nodes: the third member shares node1 with the first.
+    assert build(compose, nodes=2)["services"]["pg3"]["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node1"]
+
+
+def test_what_swarm_does_not_support_or_would_misuse_is_left_out_and_the_profile_is_inlined(compose):
+    pg1 = build(compose, profile="stock")["services"]["pg1"]
+    for key in ("build", "depends_on", "restart", "shm_size", "healthcheck", "env_file", "ports"):
+        assert key not in pg1, key
+    assert pg1["environment"]["HALAB_PROFILE"] == "stock" and pg1["environment"]["HALAB_PATRONI_TTL"] == "30"
+    assert pg1["image"] == "halab/postgres" and pg1["stop_grace_period"] == "20s"
+
+
+def test_an_address_no_service_of_the_stack_holds_and_an_unknown_service_are_named(compose):
+    with pytest.raises(StackError, match="no such service in docker-compose.yml: pg9"):
+        build(compose, ["pg1", "pg9"])
+    broken = {"services": {"a1": {"image": "x", "environment": {"PEER": "${HALAB_NET:-10.77.0}.99:1"}}}}
+    with pytest.raises(StackError, match=r"names \$\{HALAB_NET:-10.77.0\}.99, which no service of the stack holds"):
+        build(broken, ["a1"])
+
+
+def test_the_command_line_writes_the_stack_and_says_what_is_wrong(capsys):
+    assert stack.main(["--compose", str(ROOT / "docker-compose.yml"), "--profiles", str(ROOT / "profiles"),
+                       "--nodes", "3", "pg1"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["services"]["pg1"]["image"] == "halab/postgres"
+    assert stack.main(["--compose", str(ROOT / "docker-compose.yml"), "--nodes", "3", "nope"]) == 2
+    assert capsys.readouterr().err == "error: no such service in docker-compose.yml: nope\n"
