@@ -74,9 +74,11 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         nodes = [docker.DockerClient(base_url=e, timeout=30) for e in NODE_ENDPOINTS]
         for i, node in enumerate(nodes, 1):
             assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg")] == [1, 1], f"node{i}"
-        roles = eventually("Patroni with a leader, a synchronous standby and a replica",
-                           lambda: (r := patroni(nodes)) if sorted(r.values()) == ["leader", "replica", "sync_standby"] else None,
-                           timeout=120)
+        def settled() -> dict[str, str] | None:
+            roles = patroni(nodes)
+            return roles if sorted(roles.values()) == ["leader", "replica", "sync_standby"] else None
+
+        roles = eventually("Patroni with a leader, a synchronous standby and a replica", settled, timeout=120)
         assert "Patroni (its /cluster):" in status.stdout and " leader running" in status.stdout, status.stdout
 
         # Kill the leader's container on its node: a member on another node takes over, and Swarm
@@ -85,9 +87,11 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         home = nodes[int(leader[-1]) - 1]
         (container,) = tasks_of(home, leader)
         container.kill()
-        new_roles = eventually("a new Patroni leader on another node",
-                               lambda: (r := patroni(nodes)) if "leader" in r.values() and r.get(leader) != "leader" else None,
-                               timeout=60)
+        def taken_over() -> dict[str, str] | None:
+            roles = patroni(nodes)
+            return roles if "leader" in roles.values() and roles.get(leader) != "leader" else None
+
+        new_roles = eventually("a new Patroni leader on another node", taken_over, timeout=60)
         assert next(m for m, r in new_roles.items() if r == "leader") != leader
         eventually(f"{leader} started again by Swarm on node{leader[-1]} and following the new leader",
                    lambda: patroni(nodes).get(leader) in ("replica", "sync_standby")
