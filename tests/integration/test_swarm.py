@@ -1,12 +1,13 @@
 """Beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of three
 Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker endpoint as
-a real machine would be, and deploys the Postgres tier on it, one etcd and one Patroni member per
-node. A killed Patroni leader is replaced by a member on another node, and Swarm starts the killed
+a real machine would be, and deploys the Postgres tier and Kafka on it, one etcd, one Patroni and
+one Kafka member per node. A killed Patroni leader is replaced by a member on another node, and Swarm starts the killed
 one again on its own node, where it rejoins. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import docker
 import pytest
@@ -73,7 +74,13 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         # The Postgres tier: each member on its own node, a leader, a synchronous standby, a replica.
         nodes = [docker.DockerClient(base_url=e, timeout=30) for e in NODE_ENDPOINTS]
         for i, node in enumerate(nodes, 1):
-            assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg")] == [1, 1], f"node{i}"
+            assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg", "kafka")] == [1, 1, 1], f"node{i}"
+        # Kafka: kafka-init created both topics on the three brokers, every partition in sync on all.
+        described = b"".join(manager.services.get("halab_kafka-init").logs(stdout=True, stderr=True)).decode()
+        partitions = re.findall(r"Topic: (\S+)\tPartition: \d+\tLeader: (\d)\tReplicas: \S+\tIsr: (\S+)", described)
+        assert sorted({t for t, _, _ in partitions}) == ["halab-probe", "order-created"] and len(partitions) == 6, described
+        assert all(sorted(isr.split(",")) == ["1", "2", "3"] for _, _, isr in partitions), described
+        assert "Kafka's topics (kafka-init): Complete" in status.stdout
         def settled() -> dict[str, str] | None:
             roles = patroni(nodes)
             return roles if sorted(roles.values()) == ["leader", "replica", "sync_standby"] else None

@@ -11,8 +11,11 @@ this module rewrites what Swarm does not support, each for a reason Swarm's own 
   as a machine's init system would;
 - health checks are left out: Swarm replaces a task whose check fails, so a Patroni member that
   is rejoining (and answers 503 for a while) would be killed in the middle of it;
-- a stateful member runs on one node, by the node's `halab.node` label, with a local volume there,
-  so it finds its data again when it restarts;
+- a stateful member (one with a volume) runs on one node, by the node's `halab.node` label, with
+  its volume there, so it finds its data again when it restarts; a stateless service may run
+  anywhere;
+- a one-shot (a service that another waits for with `service_completed_successfully`, like
+  kafka-init) is retried until it succeeds, which stands in for the `depends_on` it had;
 - `env_file` (the profile) is written into the environment, so the stack file stands alone.
 """
 
@@ -86,7 +89,9 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
     unknown = [s for s in services if s not in compose["services"]]
     if unknown:
         raise StackError(f"no such service in docker-compose.yml: {', '.join(unknown)}")
-    names = {octet: name for octet, name in addresses(compose).items()}
+    names = addresses(compose)
+    one_shots = {dep for service in compose["services"].values() for dep, cond in (service.get("depends_on") or {}).items()
+                 if isinstance(cond, dict) and cond.get("condition") == "service_completed_successfully"}
     out: dict[str, Any] = {}
     volumes: dict[str, dict] = {}
     for name in services:
@@ -98,9 +103,10 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         spec["deploy"] = {
             "replicas": 1,
             "endpoint_mode": "dnsrr",
-            "placement": {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]},
-            "restart_policy": {"condition": "any", "delay": "1s"},
+            "restart_policy": {"condition": "on-failure" if name in one_shots else "any", "delay": "1s"},
         }
+        if spec.get("volumes"):
+            spec["deploy"]["placement"] = {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]}
         for mount in spec.get("volumes", []):
             volumes[mount.split(":", 1)[0]] = {}
         out[name] = spec
