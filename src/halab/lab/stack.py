@@ -126,15 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compose", type=Path, default=Path("docker-compose.yml"))
     parser.add_argument("--profiles", type=Path, default=Path("profiles"))
     parser.add_argument("--profile", default="tuned")
-    parser.add_argument("--nodes", type=int, required=True)
+    parser.add_argument("--nodes", type=int, required=True, help="how many nodes the members are spread over (1 or more)")
     parser.add_argument("--prefix", default="10.77.0", help="the overlay network's first three octets")
     parser.add_argument("services", nargs="+")
     args = parser.parse_args(argv)
+    if args.nodes < 1:
+        parser.error(f"--nodes must be 1 or more, not {args.nodes}")
     try:
         compose = yaml.safe_load(args.compose.read_text())
+        if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
+            raise StackError(f"{args.compose} has no 'services:' mapping")
         stack = build(compose, args.services, nodes=args.nodes, profiles_dir=args.profiles, profile=args.profile,
                       prefix=args.prefix)
-    except (OSError, StackError) as e:
+    except (OSError, yaml.YAMLError, StackError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     yaml.safe_dump(stack, sys.stdout, sort_keys=False, width=200)

@@ -84,3 +84,16 @@ def test_kafka_init_is_retried_until_it_succeeds_and_runs_anywhere_while_brokers
     assert services["kafka2"]["environment"]["KAFKA_VOTERS"] == "1@kafka1:9093,2@kafka2:9093,3@kafka3:9093"
     assert services["kafka2"]["deploy"]["restart_policy"]["condition"] == "any"
     assert services["kafka3"]["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node3"]
+
+
+def test_a_compose_file_that_is_not_one_and_a_node_count_below_one_are_refused(tmp_path, capsys):
+    bad = tmp_path / "compose.yml"
+    bad.write_text("services: [\n")
+    assert stack.main(["--compose", str(bad), "--nodes", "3", "pg1"]) == 2
+    assert capsys.readouterr().err.startswith("error: while parsing a flow")
+    bad.write_text("just text\n")
+    assert stack.main(["--compose", str(bad), "--nodes", "3", "pg1"]) == 2
+    assert "has no 'services:' mapping" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        stack.main(["--nodes", "0", "pg1"])
+    assert e.value.code == 2 and "--nodes must be 1 or more, not 0" in capsys.readouterr().err
