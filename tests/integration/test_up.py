@@ -29,7 +29,12 @@ def make_up(capsys, label: str, env: dict | None = None) -> str:
 
 def assert_every_role_held(env: dict | None = None) -> dict:
     status = lab_status(env)
-    assert status["healthy"], status["problems"]
+    if not status["healthy"]:
+        # What the load balancers said (keepalived's state changes), and a second look: a
+        # moment's handover and a lab that stays broken call for different fixes.
+        said = [run("docker", "logs", "--tail", "25", f"halab-{lb}-1", check=False) for lb in ("lb1", "lb2")]
+        logs = "\n".join(f"--- lb{i}:\n{p.stdout}{p.stderr}" for i, p in enumerate(said, 1))
+        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{logs}"
     assert all(status[role] for role in ROLES), {role: status[role] for role in ROLES}
     return status
 

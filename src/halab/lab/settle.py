@@ -15,6 +15,10 @@ from halab.lab.errors import SteadyStateTimeout
 from halab.lab.status import LabStatus, Problem
 
 LOG_LINES = 15
+# "Lab ready" must still be true a moment later: once, a look found the VIP held and the next,
+# 3 s later, found it held by neither load balancer (CI, session 10). Two or more looks in a
+# row, this far apart, must all be steady.
+HOLD_S = 2.0
 
 
 @dataclass
@@ -41,9 +45,10 @@ class _Narrator:
 
 
 def settle(timeout_s: float, echo: Callable[[str], None] = print) -> Settled:
-    """Waits up to `timeout_s` for steady state; SteadyStateTimeout names what was still wrong."""
+    """Waits up to `timeout_s` for steady state, then `HOLD_S` more in which it must hold;
+    SteadyStateTimeout names what was still wrong."""
     narrator = _Narrator(echo, time.monotonic())
-    seconds = steady.wait_for_steady_state(timeout_s, on_look=narrator)
+    seconds = steady.wait_for_steady_state(timeout_s, on_look=narrator, hold_s=HOLD_S)
     assert narrator.status is not None  # the waiter looks at least once
     return Settled(seconds, narrator.status)
 

@@ -20,18 +20,23 @@ def wait_for_steady_state(
     *,
     stop: Callable[[float], bool] | None = None,
     on_look: Callable[[LabStatus], None] | None = None,
+    hold_s: float = 0.0,
 ) -> float:
-    """Seconds until the lab was steady. `stop(seconds)` waits between looks and returns True to
-    abandon the wait (Ctrl-C); SteadyStateTimeout names what was still wrong when time ran out."""
+    """Seconds until the lab had been steady on every look for `hold_s` (0: on one look).
+    `stop(seconds)` waits between looks and returns True to abandon the wait (Ctrl-C);
+    SteadyStateTimeout names what was still wrong when time ran out."""
     started = time.monotonic()
+    steady_since: float | None = None
     while True:
         st = collect()
         if on_look:
             on_look(st)
         elapsed = time.monotonic() - started
-        if st.healthy:
+        steady_since = (elapsed if steady_since is None else steady_since) if st.healthy else None
+        if steady_since is not None and elapsed - steady_since >= hold_s:
             return elapsed
-        if elapsed >= timeout_s:
+        # Steady when the time runs out: the hold is seen out (it is at most hold_s more).
+        if steady_since is None and elapsed >= timeout_s:
             raise SteadyStateTimeout(STEADY_STATE, list(st.problems), timeout_s)
         if stop is not None and stop(POLL_INTERVAL_S):
             raise KeyboardInterrupt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from click.testing import CliRunner
 
@@ -23,10 +24,12 @@ NO_SYNC = roles.PatroniView(
 
 
 def looks(monkeypatch, *statuses):
-    """The waiter sees these lab states in turn (the last one repeats)."""
+    """The waiter sees these lab states in turn (the last one repeats), one look per second of
+    a fake clock: the waiter reads the clock once when it starts and once after each look."""
     sequence = list(statuses)
+    clock = iter(range(10_000))
     monkeypatch.setattr("halab.lab.steady.collect", lambda: sequence.pop(0) if len(sequence) > 1 else sequence[0])
-    monkeypatch.setattr("halab.lab.steady.POLL_INTERVAL_S", 0)
+    monkeypatch.setattr("halab.lab.steady.time", SimpleNamespace(monotonic=lambda: float(next(clock)), sleep=lambda s: None))
 
 
 def test_the_missing_sync_standby_names_the_postgres_members():
@@ -74,9 +77,23 @@ def test_settled_prints_the_status_and_both_durations(monkeypatch):
     result = CliRunner().invoke(cli.main, ["settle", "--timeout", "5", "--healthy-after", "31"])
     assert result.exit_code == 0, result.output
     assert "healthy: every service is up" in result.output
-    assert "containers healthy in 31 s, settled 0.0 s after that (31 s in all)" in result.output
+    # Steady on the first look (1 s), held until the look at 3 s.
+    assert "containers healthy in 31 s, settled 3.0 s after that (34 s in all)" in result.output
 
 
 def test_a_bad_timeout_is_a_usage_error_not_a_traceback():
     result = CliRunner().invoke(cli.main, ["settle", "--timeout", "-3"])
     assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output
+
+
+def test_make_up_is_ready_only_when_steady_state_held_on_every_look_for_the_hold(monkeypatch):
+    # Each look takes a second of a fake clock. The VIP is dropped on the look after the first
+    # steady one (the CI race of session 10): the hold starts again from the next steady look.
+    no_vip = lab(vip_holders=())
+    looks(monkeypatch, lab(pg=NO_SYNC), lab(), no_vip, lab(), lab(), lab(), lab())
+    said: list[str] = []
+    settled = settle.settle(30, echo=said.append)
+    assert settled.status.healthy
+    # Looks at 1 s, 2 s (steady), 3 s (no VIP), then steady from 4 s: held 2 s (HOLD_S) at 6 s.
+    assert settled.seconds == 4.0 + settle.HOLD_S
+    assert any("held by 0 nodes" in line for line in said)
