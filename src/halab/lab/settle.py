@@ -16,7 +16,7 @@ from halab.lab.status import LabStatus, Problem
 
 LOG_LINES = 15
 # "Lab ready" must still be true a moment later: once, a look found the VIP held and the next,
-# 3 s later, found it held by neither load balancer (CI, session 10). Two or more looks in a
+# 3 s later, found it held by neither load balancer (CI, 2026-11-23). Two or more looks in a
 # row, this far apart, must all be steady.
 HOLD_S = 2.0
 

@@ -88,7 +88,7 @@ def test_a_bad_timeout_is_a_usage_error_not_a_traceback():
 
 def test_make_up_is_ready_only_when_steady_state_held_on_every_look_for_the_hold(monkeypatch):
     # Each look takes a second of a fake clock. The VIP is dropped on the look after the first
-    # steady one (the CI race of session 10): the hold starts again from the next steady look.
+    # steady one (a CI run on 2026-11-23): the hold starts again from the next steady look.
     no_vip = lab(vip_holders=())
     looks(monkeypatch, lab(pg=NO_SYNC), lab(), no_vip, lab(), lab(), lab(), lab())
     said: list[str] = []

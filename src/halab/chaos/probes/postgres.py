@@ -28,7 +28,7 @@ POOL_SIZE = 32
 # The probe must reach the new primary as soon as HAProxy routes to it, as a new psql does.
 # psycopg_pool retries a failed connect after 1 s, then 2 s, until this limit, then gives up;
 # a request that finds the pool empty starts a new attempt at once. At 2 s the backoff kept
-# pooled writes waiting 1.15 s after psql's first success (CI, session 10: journal 9.44 s,
+# pooled writes waiting 1.15 s after psql's first success (CI, 2026-11-23: journal 9.44 s,
 # psql 7.88 s); at 0.25 s attempts follow the requests (20 a second), one at a time.
 RECONNECT_GIVE_UP_S = 0.25
 
