@@ -3,10 +3,10 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# ENGINE=swarm (with NODES=3): up, status and down act on a Swarm of nodes instead (docs/swarm.md).
+# ENGINE=swarm (with NODES=3): up, status, heal and down act on a Swarm of nodes instead (docs/swarm.md).
 export ENGINE NODES
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal dashboard dashboard-stop save load doctor test test-host test-unit vendor
+.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -46,8 +46,11 @@ spof-sweep: ## Kill every service alone, then two of a tier at once: the single-
 chaos-validate: ## Check a game-day file without touching the lab (FILE=path, default the default game day)
 	@FILE=$(FILE) bin/lab validate
 
-heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stopped containers)
+heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stopped containers; ENGINE=swarm: nodes)
 	@bin/lab heal
+
+node-fault: ## ENGINE=swarm: a whole node dies, freezes or is cut off (FAULT=node-kill|node-pause|node-partition, TARGET=node2|pg-leader, FOR=20)
+	@ENGINE=swarm bin/lab fault $(FAULT) $(TARGET) --for $(or $(FOR),20)
 
 dashboard: ## Live web UI on http://127.0.0.1:8090/: topology, the fault now, fault and halt buttons
 	@bin/lab dashboard

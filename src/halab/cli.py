@@ -11,6 +11,7 @@ import click
 from halab.chaos.cli import availability, bench, chaos, heal, sweep
 from halab.dashboard.cli import dashboard
 from halab.lab.cli import footprint, profile, settle, status
+from halab.swarm.cli import swarm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,5 +19,5 @@ def main() -> None:
     """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
 
 
-for command in (status, settle, profile, footprint, chaos, bench, sweep, heal, availability, dashboard):
+for command in (status, settle, profile, footprint, chaos, bench, sweep, heal, availability, dashboard, swarm):
     main.add_command(command)

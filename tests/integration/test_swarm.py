@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import docker
 import pytest
 
-from .conftest import eventually, run
+from .conftest import ROOT, eventually, run
 
 pytestmark = pytest.mark.integration
 
@@ -109,15 +110,92 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("holds all") == NODES, again.stdout
 
+        node_faults(outer, nodes)
+
         # What the Swarm cannot do yet is refused, not run on the single-engine lab.
         refused = run("make", "chaos", "ENGINE=swarm", check=False)
-        assert refused.returncode != 0 and "ENGINE=swarm has up, status and down so far" in refused.stderr
+        assert refused.returncode != 0 and "ENGINE=swarm has up, status, heal, node faults" in refused.stderr
     finally:
         down = run("make", "down", "ENGINE=swarm", check=False)
         assert down.returncode == 0, down.stderr
     assert outer.containers.list(all=True, filters={"label": "halab.swarm"}) == []
     assert outer.volumes.list(filters={"label": "halab.swarm"}) == []
     assert not [n for n in outer.networks.list() if n.name == "halab-swarm-lan"]
+
+
+def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:
+    """A member's own Patroni role, asked through this machine's engine and the node's: it works
+    while the node is cut off from the LAN, where nothing else can reach it."""
+    code, out = outer.containers.get(f"halab-{node}").exec_run(["sh", "-c", (
+        f"docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=halab_{member}) "
+        "curl -fsS --max-time 3 http://127.0.0.1:8008/patroni")])
+    return json.loads(out)["role"] if code == 0 else None
+
+
+def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient]) -> None:
+    """node-partition of the Patroni leader's node: the majority elects a leader, the cut-off
+    primary steps down, and after the heal there is one leader and the old one follows it. Then a
+    node frozen by a controller that died is thawed by `make heal ENGINE=swarm`."""
+    def reachable_patroni() -> dict[str, str]:
+        for node in nodes:
+            try:
+                roles = patroni([node])
+            except docker.errors.DockerException:
+                continue  # the cut-off node's engine: unreachable by design
+            if roles:
+                return roles
+        return {}
+
+    roles = eventually("Patroni settled before the partition",
+                       lambda: (r := reachable_patroni()) and sorted(r.values()) == ["leader", "replica", "sync_standby"] and r,
+                       timeout=120)
+    leader = next(m for m, r in roles.items() if r == "leader")
+    cut = f"node{leader[-1]}"
+    partition = subprocess.Popen(["make", "node-fault", "FAULT=node-partition", "TARGET=pg-leader", "FOR=40"],
+                                 cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        eventually(f"{cut} off the LAN", lambda: "halab-swarm-lan" not in
+                   outer.containers.get(f"halab-{cut}").attrs["NetworkSettings"]["Networks"], timeout=30)
+        majority = [n for i, n in enumerate(nodes, 1) if f"node{i}" != cut]
+        new_leader = eventually("a Patroni leader on the majority side",
+                                lambda: next((m for m, r in patroni(majority).items() if r == "leader" and m != leader), None),
+                                timeout=60)
+        # No split brain: the primary on the cut-off node lost etcd and stepped down by itself.
+        eventually(f"{leader}, cut off on {cut}, no longer primary",
+                   lambda: (r := role_seen_from_inside(outer, cut, leader)) is not None and r not in ("master", "primary"),
+                   timeout=60)
+        output, _ = partition.communicate(timeout=120)
+    finally:
+        if partition.poll() is None:
+            partition.terminate()
+            partition.wait(timeout=60)
+    assert partition.returncode == 0, output
+    assert f"injected node-partition {cut} (pg-leader)" in output and f"reverted node-partition {cut}" in output, output
+    eventually(f"{leader} back from the partition, following {new_leader}",
+               lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
+               and list(r.values()).count("leader") == 1, timeout=120)
+
+    # A controller that dies with its fault in: the node stays frozen until `make heal`.
+    frozen = subprocess.Popen(["make", "node-fault", "FAULT=node-pause", "TARGET=node3", "FOR=300"],
+                              cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        eventually("node3 frozen", lambda: outer.containers.get("halab-node3").status == "paused", timeout=30)
+        (controller,) = outer.containers.list(filters={"name": "halab-swarm-controller-"})
+        controller.kill()  # SIGKILL: no revert
+        frozen.wait(timeout=30)
+    finally:
+        if frozen.poll() is None:
+            frozen.kill()
+    assert outer.containers.get("halab-node3").status == "paused"
+    healed = run("make", "heal", "ENGINE=swarm", check=False)
+    assert healed.returncode == 0 and "unpaused node3" in healed.stdout, healed.stdout + healed.stderr
+    assert outer.containers.get("halab-node3").status == "running"
+    again = run("make", "heal", "ENGINE=swarm", check=False)
+    assert "nothing to heal" in again.stdout, again.stdout + again.stderr
+    # The dead controller's watchdog is still waiting; `make down ENGINE=swarm` removes it.
+    assert [c for c in outer.containers.list(filters={"label": "halab.deadline"}) if c.labels["halab.deadline"].startswith("node-pause")]
+    bad = run("make", "node-fault", "FAULT=node-melt", "TARGET=node1", check=False)
+    assert bad.returncode != 0 and "node-kill" in bad.stdout + bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_engine_and_nodes_are_checked():

@@ -44,13 +44,14 @@ class Deadline:
         self.container_id = None
 
 
-def arm(lab: Lab, after_s: float, what: str) -> Deadline:
-    """Starts a watchdog that heals the lab `after_s` + GRACE_S seconds from now."""
+def arm(lab: Lab, after_s: float, what: str, heal_command: str = "halab heal") -> Deadline:
+    """Starts a watchdog that heals the lab `after_s` + GRACE_S seconds from now (`halab swarm
+    heal` for node faults: the node containers run on the same engine)."""
     seconds = math.ceil(after_s + GRACE_S)
     env = {k: v for k, v in os.environ.items() if k.startswith("HALAB_")}
     container = lab.client.containers.run(
         IMAGE,
-        ["sh", "-c", f"sleep {seconds} && echo {shlex.quote(f'deadline of {what} reached: healing')} && exec halab heal"],
+        ["sh", "-c", f"sleep {seconds} && echo {shlex.quote(f'deadline of {what} reached: healing')} && exec {heal_command}"],
         name=f"halab-deadline-{uuid.uuid4().hex[:8]}",
         detach=True,
         auto_remove=True,

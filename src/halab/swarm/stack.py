@@ -121,7 +121,7 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m halab.lab.stack",
+    parser = argparse.ArgumentParser(prog="python -m halab.swarm.stack",
                                      description="Writes the Swarm stack for some of docker-compose.yml's services to stdout.")
     parser.add_argument("--compose", type=Path, default=Path("docker-compose.yml"))
     parser.add_argument("--profiles", type=Path, default=Path("profiles"))

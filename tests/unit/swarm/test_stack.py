@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from halab.lab import stack
-from halab.lab.stack import StackError
+from halab.swarm import stack
+from halab.swarm.stack import StackError
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,0 +1,128 @@
+"""Faults on a whole Swarm node: the machine dies, freezes, or loses its network cable, with
+every task on it. Each acts on the node's container on this machine's engine, as the host of a
+VM would, so it needs nothing from the node itself and can always be undone from outside.
+
+Like every halab fault, a node fault is built for one target, injected once and reverted at least
+once (idempotent, safe when inject never ran); `heal` undoes whatever one left behind when its
+controller died, and a watchdog container (`halab.chaos.deadline`) runs it when a fault outlives
+its duration.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import docker
+
+from halab.swarm.nodes import LAN, Node, Swarm, SwarmError
+
+# The freezer can give up while a process sits in an uninterruptible write; try again shortly.
+PAUSE_ATTEMPTS = 10
+
+
+class NodeFault(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, swarm: Swarm, node: Node) -> None:
+        self.swarm, self.node = swarm, node
+
+    @abstractmethod
+    def inject(self) -> None: ...
+
+    @abstractmethod
+    def revert(self) -> None: ...
+
+    def describe(self) -> str:
+        return f"{self.name} {self.node.name}"
+
+
+class NodeKill(NodeFault):
+    """Power off: the node's container is SIGKILLed, its engine and every task on it die at once
+    and its peers hear nothing. The revert powers it on; its engine starts Swarm's tasks again."""
+
+    name = "node-kill"
+    description = "the node dies with everything on it"
+
+    def inject(self) -> None:
+        self.node.container.kill(signal="SIGKILL")
+
+    def revert(self) -> None:
+        _power_on(self.node)
+
+
+class NodePause(NodeFault):
+    """A frozen machine: every process on the node stops (cgroup freezer), its sockets stay open
+    and its address answers ARP, but nothing on it answers."""
+
+    name = "node-pause"
+    description = "the node freezes: its sockets stay open, nothing answers"
+
+    def inject(self) -> None:
+        for attempt in range(1, PAUSE_ATTEMPTS + 1):
+            try:
+                self.node.container.pause()
+                return
+            except docker.errors.APIError as e:
+                if attempt == PAUSE_ATTEMPTS:
+                    raise SwarmError(f"could not freeze {self.node.name} after {attempt} attempts: {e.explanation}") from e
+                time.sleep(0.1)
+
+    def revert(self) -> None:
+        _thaw(self.node)
+
+
+class NodePartition(NodeFault):
+    """The node's cable is pulled: it leaves the LAN, so it can reach no other node and no node
+    reaches it; it keeps running, and thinks the others are gone. The revert plugs it back in at
+    its own address, which its Swarm peers know it by."""
+
+    name = "node-partition"
+    description = "the node is cut off from the LAN and keeps running"
+
+    def inject(self) -> None:
+        self.swarm.lan().disconnect(self.node.container, force=True)
+
+    def revert(self) -> None:
+        _reconnect(self.swarm, self.node)
+
+
+def _power_on(node: Node) -> str | None:
+    node.container.reload()
+    if node.container.status == "paused":
+        node.container.unpause()
+        return f"unpaused {node.name}"
+    if node.container.status in ("exited", "created", "dead"):
+        node.container.start()
+        return f"started {node.name}"
+    return None
+
+
+def _thaw(node: Node) -> str | None:
+    node.container.reload()
+    if node.container.status != "paused":
+        return None
+    node.container.unpause()
+    return f"unpaused {node.name}"
+
+
+def _reconnect(swarm: Swarm, node: Node) -> str | None:
+    node.container.reload()
+    if LAN in node.container.attrs["NetworkSettings"]["Networks"]:
+        return None
+    swarm.lan().connect(node.container, ipv4_address=node.address)
+    return f"reconnected {node.name} to the LAN at {node.address}"
+
+
+NODE_FAULTS: dict[str, type[NodeFault]] = {f.name: f for f in (NodeKill, NodePause, NodePartition)}
+
+
+def heal(swarm: Swarm) -> list[str]:
+    """Undoes every node fault left behind, in the order a node needs: powered on and thawed
+    before it can be plugged back in. One line per repair; nothing on a healthy Swarm."""
+    actions = []
+    for node in swarm.nodes().values():
+        actions += [done for done in (_power_on(node), _thaw(node), _reconnect(swarm, node)) if done]
+    return actions

@@ -1,0 +1,120 @@
+"""The Swarm's nodes as the chaos controller sees them (docs/swarm.md, "Node faults").
+
+Each node is a machine: on this machine, a Docker-in-Docker container that `bin/swarm` started on
+the bridge playing the LAN, found on this machine's engine by its label. Faults on a node act on
+that container (the machine's power, its freezer, its network cable); what runs *on* a node is
+asked of the node's own engine at its LAN address, as it would be on a real machine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import docker
+from docker.models.containers import Container
+from docker.models.networks import Network
+
+# bin/swarm's names: the label on everything it creates, the LAN bridge, the stack.
+OWNER_LABEL = "halab.swarm"
+ADDRESS_LABEL = "halab.swarm.address"
+LAN = "halab-swarm-lan"
+STACK = "halab"
+ENGINE_PORT = 2375
+PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
+# Roles whose node a fault can target, as the single-engine lab names them.
+PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
+
+
+class SwarmError(Exception):
+    """What the Swarm cannot do now, said so that the user knows what to run."""
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # node1, node2, ... (its hostname in the Swarm)
+    container: Container  # on this machine's engine
+    address: str  # on the LAN, fixed when bin/swarm started it
+
+    @property
+    def state(self) -> str:
+        """running, paused, exited, ... and "partitioned" when it is off the LAN."""
+        self.container.reload()
+        if self.container.status == "running" and LAN not in self.container.attrs["NetworkSettings"]["Networks"]:
+            return "partitioned"
+        return self.container.status
+
+    def engine(self, timeout: int = 10) -> docker.DockerClient:
+        return docker.DockerClient(base_url=f"tcp://{self.address}:{ENGINE_PORT}", timeout=timeout)
+
+
+@dataclass
+class Swarm:
+    client: docker.DockerClient  # this machine's engine, which runs the node containers
+
+    @classmethod
+    def connect(cls) -> "Swarm":
+        return cls(docker.from_env())
+
+    def nodes(self) -> dict[str, Node]:
+        found = {}
+        for ct in self.client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}=node"}):
+            name = ct.name.removeprefix("halab-")
+            address = ct.labels.get(ADDRESS_LABEL)
+            if address is None:
+                raise SwarmError(f"{ct.name} was started by an older bin/swarm (no {ADDRESS_LABEL} label): "
+                                 "'make down ENGINE=swarm' and 'make up ENGINE=swarm' again")
+            found[name] = Node(name, ct, address)
+        if not found:
+            raise SwarmError("no Swarm nodes are running: 'make up ENGINE=swarm' starts them")
+        return dict(sorted(found.items(), key=lambda item: int(item[0].removeprefix("node"))))
+
+    def node(self, name: str) -> Node:
+        nodes = self.nodes()
+        if name not in nodes:
+            raise SwarmError(f"no node '{name}'; the Swarm has {', '.join(nodes)}")
+        return nodes[name]
+
+    def lan(self) -> Network:
+        return self.client.networks.get(LAN)
+
+    def tasks(self, service: str) -> dict[str, Container]:
+        """The running containers of a stack service, by the node that runs them (running nodes
+        on the LAN only: a frozen or cut-off node cannot be asked)."""
+        found = {}
+        for node in self.nodes().values():
+            if node.state != "running":
+                continue
+            try:
+                for ct in node.engine().containers.list(filters={"label": f"com.docker.swarm.service.name={STACK}_{service}"}):
+                    found[node.name] = ct
+            except docker.errors.DockerException:
+                continue  # its engine does not answer (starting again after a kill)
+        return found
+
+    def patroni_roles(self) -> dict[str, tuple[str, str]]:
+        """{member: (role, state)} from Patroni's /cluster, asked of the first member that answers."""
+        for member in PATRONI_MEMBERS:
+            for ct in self.tasks(member).values():
+                code, out = ct.exec_run(["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
+                if code == 0:
+                    return {m["name"]: (m["role"], m["state"]) for m in json.loads(out)["members"]}
+        return {}
+
+    def node_of(self, target: str) -> Node:
+        """A node by name (node2) or by the role its member holds (pg-leader: the node whose
+        Patroni member leads, as a fault says "the Patroni leader's node dies")."""
+        if target.startswith("node"):
+            return self.node(target)
+        if target not in PATRONI_ROLES:
+            raise SwarmError(f"unknown target '{target}'; a node (node1, node2, ...) or a role: {', '.join(PATRONI_ROLES)}")
+        want = PATRONI_ROLES[target]
+        holders = [m for m, (role, state) in self.patroni_roles().items() if role == want and state in ("running", "streaming")]
+        if not holders:
+            raise SwarmError(f"no Patroni member is {want} now ('make status ENGINE=swarm')")
+        # pgN is pinned to nodeN (halab.swarm.stack); ask Swarm where it runs all the same.
+        member = sorted(holders)[0]
+        where = list(self.tasks(member))
+        if not where:
+            raise SwarmError(f"{member} ({want}) runs on no node that answers")
+        return self.node(where[0])

@@ -1,0 +1,124 @@
+"""Node faults and their heal, against stand-ins for the node containers (the real ones are
+driven by tests/integration/test_swarm.py): what each fault leaves behind, that its revert and
+`heal` undo it in the order a node needs, and what a bad target is told."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from halab.swarm import faults
+from halab.swarm.nodes import LAN, Node, Swarm, SwarmError
+
+
+class FakeNodeContainer:
+    def __init__(self, name: str) -> None:
+        self.name, self.status, self.networks = name, "running", {LAN: {}}
+        self.calls: list[str] = []
+
+    @property
+    def attrs(self) -> dict:
+        return {"NetworkSettings": {"Networks": dict(self.networks)}}
+
+    def reload(self) -> None: ...
+
+    def kill(self, signal: str) -> None:
+        self.calls.append(f"kill {signal}")
+        self.status = "exited"
+
+    def start(self) -> None:
+        self.calls.append("start")
+        self.status = "running"
+
+    def pause(self) -> None:
+        self.status = "paused"
+
+    def unpause(self) -> None:
+        self.calls.append("unpause")
+        self.status = "running"
+
+
+class FakeLan:
+    def __init__(self) -> None:
+        self.connected: list[tuple[str, str]] = []
+
+    def disconnect(self, container: FakeNodeContainer, force: bool) -> None:
+        container.networks.pop(LAN)
+
+    def connect(self, container: FakeNodeContainer, ipv4_address: str) -> None:
+        # Docker attaches a stopped container too, but a frozen one cannot take a new interface.
+        assert container.status != "paused", "plugged in while frozen"
+        container.networks[LAN] = {}
+        self.connected.append((container.name, ipv4_address))
+
+
+class FakeSwarm(Swarm):
+    def __init__(self, *names: str, roles: dict[str, tuple[str, str]] | None = None) -> None:
+        super().__init__(client=SimpleNamespace())
+        self._nodes = {n: Node(n, FakeNodeContainer(f"halab-{n}"), f"10.78.0.{10 + int(n[-1])}") for n in names}
+        self._lan = FakeLan()
+        self._roles = roles or {}
+
+    def nodes(self) -> dict[str, Node]:
+        return self._nodes
+
+    def lan(self) -> FakeLan:  # type: ignore[override]
+        return self._lan
+
+    def patroni_roles(self) -> dict[str, tuple[str, str]]:
+        return self._roles
+
+    def tasks(self, service: str) -> dict:
+        return {f"node{service[-1]}": object()}
+
+
+@pytest.mark.parametrize("kind", list(faults.NODE_FAULTS))
+def test_each_node_fault_is_undone_by_its_revert_and_the_revert_is_idempotent(kind):
+    swarm = FakeSwarm("node1", "node2")
+    node = swarm.node("node2")
+    fault = faults.NODE_FAULTS[kind](swarm, node)
+    fault.inject()
+    assert node.state != "running"
+    fault.revert()
+    fault.revert()
+    assert node.state == "running"
+    assert swarm.node("node1").container.calls == []
+
+
+def test_a_partitioned_node_is_plugged_back_in_at_its_own_address():
+    swarm = FakeSwarm("node1", "node2", "node3")
+    node = swarm.node("node3")
+    faults.NodePartition(swarm, node).inject()
+    assert node.state == "partitioned"
+    assert faults.heal(swarm) == ["reconnected node3 to the LAN at 10.78.0.13"]
+    assert swarm.lan().connected == [("halab-node3", "10.78.0.13")]
+
+
+def test_heal_thaws_and_starts_nodes_before_plugging_them_in_and_then_finds_nothing():
+    swarm = FakeSwarm("node1", "node2", "node3")
+    faults.NodePause(swarm, swarm.node("node1")).inject()
+    faults.NodePartition(swarm, swarm.node("node1")).inject()
+    faults.NodeKill(swarm, swarm.node("node2")).inject()
+    assert faults.heal(swarm) == ["unpaused node1", "reconnected node1 to the LAN at 10.78.0.11", "started node2"]
+    assert all(n.state == "running" for n in swarm.nodes().values())
+    assert faults.heal(swarm) == []
+
+
+def test_a_role_target_names_the_node_its_member_runs_on():
+    roles = {"pg1": ("replica", "streaming"), "pg2": ("leader", "running"), "pg3": ("sync_standby", "streaming")}
+    swarm = FakeSwarm("node1", "node2", "node3", roles=roles)
+    assert swarm.node_of("pg-leader").name == "node2"
+    assert swarm.node_of("pg-sync-standby").name == "node3"
+    assert swarm.node_of("node1").name == "node1"
+
+
+@pytest.mark.parametrize("target, says", [
+    ("node7", "no node 'node7'; the Swarm has node1, node2"),
+    ("redis-master", "unknown target 'redis-master'; a node (node1, node2, ...) or a role: pg-leader, pg-sync-standby, pg-replica"),
+    ("pg-leader", "no Patroni member is leader now"),
+])
+def test_a_target_that_names_no_node_says_what_is_allowed(target, says):
+    swarm = FakeSwarm("node1", "node2", roles={"pg1": ("replica", "streaming")})
+    with pytest.raises(SwarmError, match=says.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        swarm.node_of(target)
