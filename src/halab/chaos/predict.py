@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 from halab.chaos.probes import http as http_probe
 from halab.chaos.probes import kafka as kafka_probe
+from halab.chaos.probes import postgres as postgres_probe
 from halab.chaos.probes import redis as redis_probe
 
 
@@ -40,9 +41,10 @@ PATRONI_PROMOTION = (0.1, 0.3, 1.0)  # taking the key in etcd and pg_promote on 
 # (patroni/ha.py is_healthiest_node -> fetch_node_status, `timeout=2` hard-coded in 3.0.2): a
 # leader that vanished silently (killed, paused, cut off) costs the whole 2 s; seen in the logs.
 PATRONI_OLD_LEADER_CHECK_S = 2.0
-# A pooled client's next connect after HAProxy points at the new primary: psycopg_pool's first
-# backoff is 1 s ± 10 %.
-POOL_RECONNECT = (0.0, 0.5, 1.1)
+# The probe's next connect after HAProxy points at the new primary: the next write that finds its
+# pool empty starts one (20 writes a second), and a failed attempt is tried again within
+# `RECONNECT_GIVE_UP_S` (psycopg_pool's own 1 s backoff no longer applies, see the probe).
+POOL_RECONNECT = (0.0, 0.1, postgres_probe.RECONNECT_GIVE_UP_S)
 SENTINEL_AGREEMENT = (0.0, 0.5, 1.0)  # ODOWN: the other Sentinels are asked once a second
 SENTINEL_DESYNC = (0.0, 0.5, 1.0)  # a failover starts after a random delay of up to 1 s
 SENTINEL_PROMOTION = (0.2, 1.0, 2.0)  # REPLICAOF NO ONE, seen in INFO (every 1 s while failing over), announced
