@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import docker
 import pytest
@@ -43,7 +44,7 @@ def patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
     return {}
 
 
-def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
+def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(capsys):
     outer = docker.from_env()
     try:
         up = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
@@ -110,7 +111,7 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images():
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("holds all") == NODES, again.stdout
 
-        node_faults(outer, nodes)
+        node_faults(outer, nodes, capsys)
 
         # What the Swarm cannot do yet is refused, not run on the single-engine lab.
         refused = run("make", "chaos", "ENGINE=swarm", check=False)
@@ -132,7 +133,7 @@ def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) ->
     return json.loads(out)["role"] if code == 0 else None
 
 
-def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient]) -> None:
+def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
     """node-partition of the Patroni leader's node: the majority elects a leader, the cut-off
     primary steps down, and after the heal there is one leader and the old one follows it. Then a
     node frozen by a controller that died is thawed by `make heal ENGINE=swarm`."""
@@ -156,14 +157,17 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient]) ->
     try:
         eventually(f"{cut} off the LAN", lambda: "halab-swarm-lan" not in
                    outer.containers.get(f"halab-{cut}").attrs["NetworkSettings"]["Networks"], timeout=30)
+        cut_at = time.monotonic()
         majority = [n for i, n in enumerate(nodes, 1) if f"node{i}" != cut]
         new_leader = eventually("a Patroni leader on the majority side",
                                 lambda: next((m for m, r in patroni(majority).items() if r == "leader" and m != leader), None),
                                 timeout=60)
+        elected_s = time.monotonic() - cut_at
         # No split brain: the primary on the cut-off node lost etcd and stepped down by itself.
         eventually(f"{leader}, cut off on {cut}, no longer primary",
                    lambda: (r := role_seen_from_inside(outer, cut, leader)) is not None and r not in ("master", "primary"),
                    timeout=60)
+        stepped_down_s = time.monotonic() - cut_at
         output, _ = partition.communicate(timeout=120)
     finally:
         if partition.poll() is None:
@@ -171,9 +175,14 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient]) ->
             partition.wait(timeout=60)
     assert partition.returncode == 0, output
     assert f"injected node-partition {cut} (pg-leader)" in output and f"reverted node-partition {cut}" in output, output
+    healed_at = time.monotonic()
     eventually(f"{leader} back from the partition, following {new_leader}",
                lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
                and list(r.values()).count("leader") == 1, timeout=120)
+    with capsys.disabled():
+        print(f"\n[node-partition of {cut}, the Patroni leader's node] seen off the LAN, then: leader {new_leader} on the "
+              f"majority after {elected_s:.1f} s, {leader} no longer primary on the cut-off node after {stepped_down_s:.1f} s "
+              f"(polls of a few seconds each); after the revert, {leader} following within {time.monotonic() - healed_at:.1f} s")
 
     # A controller that dies with its fault in: the node stays frozen until `make heal`.
     frozen = subprocess.Popen(["make", "node-fault", "FAULT=node-pause", "TARGET=node3", "FOR=300"],
