@@ -85,9 +85,8 @@ def test_the_game_days_report_opens_in_a_browser_and_shows_its_numbers(journal):
 CROSSCHECKED = "pg-leader-kill"
 
 
-def test_an_outside_client_saw_the_same_failover(journal):
-    """`make chaos WITNESS=1` for one scenario: psql, curl, redis-cli and kcat loops run beside
-    it in their own container, and the journal's failover must match what they saw."""
+def crosschecked_run() -> tuple:
+    """One `make chaos WITNESS=1` of the cross-checked scenario: its comparison row and the run."""
     before = LATEST.resolve()
     proc = run("make", "chaos", f"SCENARIO={CROSSCHECKED}", "WITNESS=1", check=False)
     assert LATEST.resolve() != before, f"no new journal:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
@@ -97,8 +96,24 @@ def test_an_outside_client_saw_the_same_failover(journal):
     (row,) = compare(checked, parse_witness(witness.read_text()))
     assert row.scenario == CROSSCHECKED and row.witness_attempts >= 10
     assert row.journal_s is not None and row.journal_s > 1, row  # a real failover was measured
-    assert row.agree, (f"journal {row.journal_s} s, witness {row.witness_s} s for {', '.join(row.probes)} "
-                       f"(allowed: {TOLERANCE_S} s or {TOLERANCE_FRACTION:.0%})")
+    return row, proc
+
+
+def test_an_outside_client_saw_the_same_failover(journal):
+    """`make chaos WITNESS=1` for one scenario: psql, curl, redis-cli and kcat loops run beside
+    it in their own container, and the journal's failover must match what they saw.
+
+    A disagreement gets one more run, as the game day reruns a missed budget (`rerun_misses`),
+    and is named in the warnings summary, never hidden: on 2 cores under CI's load one psql
+    attempt can hang past the witness's 4 s while the probe's pooled writes answer in 1 s
+    (README "the witness"). Two disagreements in a row fail."""
+    row, proc = crosschecked_run()
+    if not row.agree:
+        first, (row, proc) = row, crosschecked_run()
+        assert row.agree, (f"twice: journal {first.journal_s} then {row.journal_s} s, witness {first.witness_s} then "
+                           f"{row.witness_s} s for {', '.join(row.probes)} (allowed: {TOLERANCE_S} s or {TOLERANCE_FRACTION:.0%})")
+        warnings.warn(f"{CROSSCHECKED}: journal and witness agreed only on the second run; the first: journal "
+                      f"{first.journal_s} s, witness {first.witness_s} s", stacklevel=1)
     # 1 = a budget broken (the cross-check agreed, asserted above). The budgets are judged by the
     # game day above, without the witness; this run carries the witness's extra load (a process
     # and a connection per attempt, README "the witness"), and on 2 cores that load alone moved
