@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import click
 import docker
 
+from halab.chaos.errors import FaultError
 from halab.swarm.faults import NODE_FAULTS, heal as heal_nodes
 from halab.swarm.nodes import PATRONI_ROLES, Swarm, SwarmError
 
@@ -75,12 +76,12 @@ def fault(kind: str, target: str, duration_s: float) -> None:
             time.sleep(duration_s)
     except KeyboardInterrupt:
         click.echo("interrupted: reverting now")
-    except (docker.errors.DockerException, SwarmError) as e:
+    except (docker.errors.DockerException, FaultError, SwarmError) as e:
         click.echo(f"error: could not inject {injected.describe()}: {e}; reverting", err=True)
     finally:
         try:
             injected.revert()
-        except (docker.errors.DockerException, SwarmError) as e:
+        except (docker.errors.DockerException, FaultError, SwarmError) as e:
             _fail(f"could not revert {injected.describe()}: {e}; run 'make heal ENGINE=swarm' (the watchdog will too)")
         watchdog.disarm()
     click.echo(f"[{time.monotonic() - started:5.1f} s] reverted {injected.describe()}")

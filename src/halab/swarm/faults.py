@@ -10,16 +10,11 @@ its duration.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-import docker
-
-from halab.swarm.nodes import LAN, Node, Swarm, SwarmError
-
-# The freezer can give up while a process sits in an uninterruptible write; try again shortly.
-PAUSE_ATTEMPTS = 10
+from halab.chaos.faults.lifecycle import pause_retrying, start_if_down, unpause_if_paused
+from halab.swarm.nodes import LAN, Node, Swarm
 
 
 class NodeFault(ABC):
@@ -61,17 +56,10 @@ class NodePause(NodeFault):
     description = "the node freezes: its sockets stay open, nothing answers"
 
     def inject(self) -> None:
-        for attempt in range(1, PAUSE_ATTEMPTS + 1):
-            try:
-                self.node.container.pause()
-                return
-            except docker.errors.APIError as e:
-                if attempt == PAUSE_ATTEMPTS:
-                    raise SwarmError(f"could not freeze {self.node.name} after {attempt} attempts: {e.explanation}") from e
-                time.sleep(0.1)
+        pause_retrying(self.node.container, self.node.name)
 
     def revert(self) -> None:
-        _thaw(self.node)
+        unpause_if_paused(self.node.container, self.node.name)
 
 
 class NodePartition(NodeFault):
@@ -90,22 +78,8 @@ class NodePartition(NodeFault):
 
 
 def _power_on(node: Node) -> str | None:
-    node.container.reload()
-    if node.container.status == "paused":
-        node.container.unpause()
-        return f"unpaused {node.name}"
-    if node.container.status in ("exited", "created", "dead"):
-        node.container.start()
-        return f"started {node.name}"
-    return None
-
-
-def _thaw(node: Node) -> str | None:
-    node.container.reload()
-    if node.container.status != "paused":
-        return None
-    node.container.unpause()
-    return f"unpaused {node.name}"
+    # A killed node that was frozen first comes back by a thaw, not a start.
+    return unpause_if_paused(node.container, node.name) or start_if_down(node.container, node.name)
 
 
 def _reconnect(swarm: Swarm, node: Node) -> str | None:
@@ -124,5 +98,5 @@ def heal(swarm: Swarm) -> list[str]:
     before it can be plugged back in. One line per repair; nothing on a healthy Swarm."""
     actions = []
     for node in swarm.nodes().values():
-        actions += [done for done in (_power_on(node), _thaw(node), _reconnect(swarm, node)) if done]
+        actions += [done for done in (_power_on(node), _reconnect(swarm, node)) if done]
     return actions

@@ -20,20 +20,47 @@ from halab.chaos.lab import Lab
 STOP_GRACE_S = 10
 
 
-def _start(lab: Lab, service: str, ct: Container) -> str | None:
+# What a container's faults and a node's (halab.swarm.faults) share: bring it back, freeze it.
+# Each returns the line saying what it did, or None when there was nothing to do.
+
+def start_if_down(ct: Container, name: str) -> str | None:
     ct.reload()
     if ct.status not in ("exited", "created", "dead"):
         return None
     ct.start()
-    return f"started {service}"
+    return f"started {name}"
 
 
-def _unpause(lab: Lab, service: str, ct: Container) -> str | None:
+def unpause_if_paused(ct: Container, name: str) -> str | None:
     ct.reload()
     if ct.status != "paused":
         return None
     ct.unpause()
-    return f"unpaused {service}"
+    return f"unpaused {name}"
+
+
+# The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an uninterruptible
+# fsync at that moment, as a busy Postgres often does: try again shortly.
+PAUSE_ATTEMPTS = 10
+
+
+def pause_retrying(ct: Container, name: str, attempts: int = PAUSE_ATTEMPTS) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            ct.pause()
+            return
+        except docker.errors.APIError as e:
+            if attempt == attempts:
+                raise FaultError(f"could not pause {name} after {attempt} attempts: {e.explanation}") from e
+            time.sleep(0.1)
+
+
+def _start(lab: Lab, service: str, ct: Container) -> str | None:
+    return start_if_down(ct, service)
+
+
+def _unpause(lab: Lab, service: str, ct: Container) -> str | None:
+    return unpause_if_paused(ct, service)
 
 
 # The container must run again before its network or namespace can be repaired: stage 0.
@@ -79,26 +106,12 @@ class Pause(Fault):
 
     name = "pause"
     leftovers = (PAUSED,)
-    # The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an
-    # uninterruptible fsync at that moment, as a busy Postgres often does: try again shortly.
-    attempts = 10
 
     def inject(self) -> None:
-        ct = self.lab.container(self.service)
-        for attempt in range(1, self.attempts + 1):
-            try:
-                ct.pause()
-                return
-            except docker.errors.APIError as e:
-                if attempt == self.attempts:
-                    raise FaultError(f"could not pause {self.service} after {attempt} attempts: {e.explanation}") from e
-                time.sleep(0.1)
+        pause_retrying(self.lab.container(self.service), self.service)
 
     def revert(self) -> None:
-        ct = self.lab.container(self.service)
-        ct.reload()
-        if ct.status == "paused":
-            ct.unpause()
+        unpause_if_paused(self.lab.container(self.service), self.service)
 
 
 class Restart(_TakesItDown):
