@@ -66,9 +66,11 @@ def fault(kind: str, target: str, duration_s: float) -> None:
         node = swarm.node_of(target)
     except SwarmError as e:
         _fail(str(e))
+    except docker.errors.DockerException as e:  # a node's engine went away while it was asked
+        _fail(f"could not find the node of '{target}': {e}")
     injected = NODE_FAULTS[kind](swarm, node)
     watchdog = deadline.arm(swarm, duration_s, injected.describe(), heal_command=HEAL_COMMAND)
-    started = time.monotonic()
+    started, failed = time.monotonic(), False
     try:
         with _sigterm_as_interrupt():
             injected.inject()
@@ -78,6 +80,7 @@ def fault(kind: str, target: str, duration_s: float) -> None:
         click.echo("interrupted: reverting now")
     except (docker.errors.DockerException, FaultError, SwarmError) as e:
         click.echo(f"error: could not inject {injected.describe()}: {e}; reverting", err=True)
+        failed = True
     finally:
         try:
             injected.revert()
@@ -85,6 +88,8 @@ def fault(kind: str, target: str, duration_s: float) -> None:
             _fail(f"could not revert {injected.describe()}: {e}; run 'make heal ENGINE=swarm' (the watchdog will too)")
         watchdog.disarm()
     click.echo(f"[{time.monotonic() - started:5.1f} s] reverted {injected.describe()}")
+    if failed:
+        sys.exit(1)
 
 
 @swarm.command()

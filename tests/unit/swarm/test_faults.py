@@ -122,3 +122,25 @@ def test_a_target_that_names_no_node_says_what_is_allowed(target, says):
     swarm = FakeSwarm("node1", "node2", roles={"pg1": ("replica", "streaming")})
     with pytest.raises(SwarmError, match=says.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         swarm.node_of(target)
+
+
+def test_a_fault_that_cannot_be_injected_is_reverted_and_the_command_exits_1(monkeypatch):
+    from click.testing import CliRunner
+
+    from halab.chaos import deadline
+    from halab.chaos.errors import FaultError
+    from halab.swarm import cli
+
+    swarm = FakeSwarm("node1", "node2")
+    monkeypatch.setattr(cli, "_connect", lambda: swarm)
+    disarmed = []
+    monkeypatch.setattr(deadline, "arm", lambda *a, **k: SimpleNamespace(disarm=lambda: disarmed.append(True)))
+
+    def refuse(container, name):
+        raise FaultError(f"could not pause {name} after 10 attempts: unable to freeze")
+    monkeypatch.setattr(faults, "pause_retrying", refuse)
+    result = CliRunner().invoke(cli.swarm, ["fault", "node-pause", "node2", "--for", "1"])
+    assert result.exit_code == 1, result.output
+    assert "could not inject node-pause node2" in result.output and "reverted node-pause node2" in result.output
+    assert disarmed == [True] and swarm.node("node2").state == "running"
+    assert "Traceback" not in result.output
