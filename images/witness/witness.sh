@@ -8,9 +8,8 @@
 set -u
 VIP=${VIP:-10.77.0.10}
 SENTINELS=${SENTINELS:-"10.77.0.41 10.77.0.42 10.77.0.43"}
-KAFKA=${KAFKA:-10.77.0.71:9092,10.77.0.72:9092,10.77.0.73:9092}
 PAUSE=${PAUSE:-0.1}   # between attempts of one loop
-LOOPS=${LOOPS:-2}     # loops per client; kcat, the heaviest to start, runs one
+LOOPS=${LOOPS:-2}     # loops per client
 RUN=${RUN:-$(date +%s)}
 
 # Each client gives up after GIVE_UP_S, a plain user's few seconds. Not the probes' 1-2 s bound:
@@ -74,33 +73,9 @@ redis_loop() {
   done
 }
 
-# One message per partition of the topic (kafka-create-topics makes 3), as the probe spreads its
-# writes: a key that librdkafka's default partitioner (CRC32 of the key, modulo 3) sends to each.
-# With one key per attempt, most attempts missed the dead broker's partition.
-PARTITION_KEYS=${PARTITION_KEYS:-"w9 w0 w6"}
-
-kafka_loop() {
-  local id=$1 seq=0 start out key
-  while :; do
-    seq=$((seq + 1)); start=$EPOCHREALTIME
-    # acks=all; kcat exits non-zero when a message was not delivered in time. Its own timeouts
-    # start only once it has connected and read the metadata (an attempt of 4.5 s came back ok):
-    # `timeout` is the user's patience, as for psql.
-    if out=$(for key in $PARTITION_KEYS; do printf '%s\t{"witness": %s}\n' "$key" "$seq"; done |
-        timeout "$GIVE_UP_S" kcat -P -b "$KAFKA" -t halab-probe -K $'\t' -X acks=all \
-          -X message.timeout.ms=$((GIVE_UP_S * 1000)) -X socket.timeout.ms=$((GIVE_UP_S * 1000)) -X enable.idempotence=true 2>&1) && [[ $out != *"Delivery failed"* ]]; then
-      report kcat "$start" ok -
-    else
-      report kcat "$start" fail "${out:0:80}"
-    fi
-    sleep "$PAUSE"
-  done
-}
-
 trap 'kill 0; exit 0' TERM INT
 for id in $(seq "$LOOPS"); do
   http_loop "$id" & psql_loop "$id" & redis_loop "$id" &
-  ((id == 1)) && kafka_loop "$id" &
   sleep 0.03   # stagger the loops
 done
 wait

@@ -100,8 +100,9 @@ def crosschecked_run() -> tuple:
 
 
 def test_an_outside_client_saw_the_same_failover(journal):
-    """`make chaos WITNESS=1` for one scenario: psql, curl, redis-cli and kcat loops run beside
-    it in their own container, and the journal's failover must match what they saw.
+    """`make chaos WITNESS=1` for one scenario: psql, curl and redis-cli loops and Kafka's
+    VerifiableProducer run beside it in their own containers, and the journal's failover must
+    match what they saw.
 
     A disagreement gets one more run, as the game day reruns a missed budget (`rerun_misses`),
     and is named in the warnings summary, never hidden: on 2 cores under CI's load one psql

@@ -229,9 +229,9 @@ def median(journal_files: tuple[Path, ...]) -> None:
 @click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("witness_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def crosscheck(journal_file: Path, witness_log: Path) -> None:
-    """Set each scenario's failover beside what the witness's outside clients saw (curl, psql,
-    redis-cli, kcat in shell loops; `make chaos WITNESS=1`). Exits 1 when any pair differs by
-    more than 0.5 s and 15 %."""
+    """Set each scenario's failover beside what the witness's outside clients saw (curl, psql and
+    redis-cli in shell loops, Kafka's VerifiableProducer; `make chaos WITNESS=1`). Exits 1 when
+    any pair differs by more than 0.5 s and 15 %."""
     from rich.console import Console
     from rich.table import Table
 

@@ -1,34 +1,45 @@
-"""The game day's numbers against a client halab did not write.
+"""The game day's numbers against clients halab did not write.
 
-The witness (images/witness) runs curl, psql, redis-cli and kcat in shell loops through the
-same entry points as the probes, printing one line per attempt: `<client> <start> <end> ok|fail
-<detail>`, wall-clock seconds. Here each scenario's fault window is laid over those lines and the
-failover the witness saw is set beside the journal's:
+The witness runs curl, psql and redis-cli in shell loops through the same entry points as the
+probes (images/witness), printing one line per attempt: `<client> <start> <end> ok|fail
+<detail>`, wall-clock seconds; and Kafka's own VerifiableProducer, one JSON line per
+acknowledgement (images/kafka/bin/kafka-witness-producer). Here each scenario's fault window is
+laid over those attempts and the failover the witness saw is set beside the journal's:
 
   witness failover = from the injection until the end of the first successful attempt after
   the last failed one that was under way before the revert.
 
 That is the plain reading a person would make of the shell loop's output, independent of the
-probes' clients, their open-loop schedule and stable-second rule. Each client gives up after 4 s
-(redis-cli after 1 s, the app's own Redis timeout). It is the less precise instrument: an answer
-between the probe's bound and 4 s is a success to it, kcat retries inside its 4 s, hiding a
-shorter stall, and every attempt pays for a new connection, which after a failover on a busy
-machine can take seconds by itself. Each scenario is compared on the failover its budget judges
-(the probes in `failover_of`, else the worst of all), the number the table shows; the two agree
-when they are within `TOLERANCE_S` or `TOLERANCE_FRACTION`.
+probes' clients, their open-loop schedule and stable-second rule. Each shell client gives up
+after 4 s (redis-cli after 1 s, the app's own Redis timeout). It is the less precise instrument:
+an answer between the probe's bound and 4 s is a success to it, and every attempt pays for a new
+process and connection, which after a failover on a busy machine can take seconds by itself.
 
-An open-loop witness (fixed-rate attempts, as the probes make) resolves short outages better but
-loads a 2-core machine enough to change what it measures; README "the witness" says what was tried.
+The Kafka producer is different in kind: one process, one set of connections, messages sent on a
+fixed schedule whatever earlier ones are doing, as the probes send theirs. Its answers at rest
+take what the store takes (tens of ms), so an answer slower than the journal's latency bound is
+as bad to it as to the probe (`BOUND_JUDGED`): a stall inside its 4 s give-up no longer passes.
+
+Each scenario is compared on the failover its budget judges (the probes in `failover_of`, else
+the worst of all), the number the table shows; the two agree when they are within `TOLERANCE_S`
+or `TOLERANCE_FRACTION`. README "the witness" says what else was tried.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 # Witness client -> the probe whose failover it checks.
-WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "kcat": "kafka"}
+WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "verifiable-producer": "kafka"}
+# Clients that keep their connections and send on a fixed schedule: an answer slower than the
+# journal's latency bound is a failure to them too (module docstring).
+BOUND_JUDGED = frozenset({"verifiable-producer"})
+# The first line kafka-witness-producer prints: the rate its throttle sends at.
+PRODUCER_HEADER = re.compile(r"^verifiable-producer rate=(?P<rate>[0-9.]+)\b")
 TOLERANCE_S = 0.5
 TOLERANCE_FRACTION = 0.15
 
@@ -63,7 +74,11 @@ class Comparison:
 def parse_witness(text: str) -> dict[str, list[Attempt]]:
     """Attempts per probe name; lines that are not attempts (a client's stray output) are skipped."""
     attempts: dict[str, list[Attempt]] = defaultdict(list)
+    producer = _ProducerLines()
     for line in text.splitlines():
+        if (attempt := producer.read(line)) is not None:
+            attempts[WITNESS_PROBES[attempt.client]].append(attempt)
+            continue
         parts = line.split(maxsplit=4)
         if len(parts) < 4 or parts[0] not in WITNESS_PROBES or parts[3] not in ("ok", "fail"):
             continue
@@ -73,6 +88,35 @@ def parse_witness(text: str) -> dict[str, list[Attempt]]:
             continue
         attempts[WITNESS_PROBES[parts[0]]].append(Attempt(parts[0], start, end, parts[3] == "ok"))
     return {probe: sorted(found, key=lambda a: a.end) for probe, found in attempts.items()}
+
+
+class _ProducerLines:
+    """Kafka's VerifiableProducer output as attempts. It prints when each answer arrived, not when
+    the message was sent; its throttle sends message i (the value) i/rate seconds after
+    `startup_complete`, within one period, so that is taken as the start."""
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+        self.started_at: float | None = None
+
+    def read(self, line: str) -> Attempt | None:
+        if header := PRODUCER_HEADER.match(line):
+            self.rate, self.started_at = float(header["rate"]), None  # a new producer process
+            return None
+        if self.rate is None or not line.startswith("{"):
+            return None
+        try:
+            event = json.loads(line)
+            name, at = event["name"], event["timestamp"] / 1000
+            if name == "startup_complete":
+                self.started_at = at
+                return None
+            if name not in ("producer_send_success", "producer_send_error") or self.started_at is None:
+                return None
+            start = self.started_at + int(event["value"]) / self.rate
+        except (ValueError, KeyError, TypeError):
+            return None
+        return Attempt("verifiable-producer", start, max(start, at), name == "producer_send_success")
 
 
 def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: float | None) -> float | None:
@@ -88,6 +132,14 @@ def witness_failover(attempts: list[Attempt], injected_at: float, reverted_at: f
 
 def _worst(values: list[float | None]) -> float | None:
     return None if any(v is None for v in values) else max(values)  # type: ignore[type-var]
+
+
+def judged_by_bound(attempts: list[Attempt], bound_s: float | None) -> list[Attempt]:
+    """A BOUND_JUDGED client's answer slower than the journal's latency bound is a failure."""
+    if bound_s is None:
+        return attempts
+    return [replace(a, ok=False) if a.ok and a.client in BOUND_JUDGED and a.end - a.start > bound_s else a
+            for a in attempts]
 
 
 def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Comparison]:
@@ -107,9 +159,11 @@ def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Compariso
             during = [a for a in attempts.get(probe, []) if a.end > injected and (reverted is None or a.start < reverted)]
             if probe not in measures["probes"] or not during:
                 continue
+            measured = measures["probes"][probe]
             probes.append(probe)
-            journal_values.append(measures["probes"][probe]["failover_s"])
-            witness_values.append(witness_failover(attempts[probe], injected, reverted))
+            journal_values.append(measured["failover_s"])
+            witness_values.append(witness_failover(judged_by_bound(attempts[probe], measured.get("latency_bound_s")),
+                                                   injected, reverted))
             seen += len(during)
         if probes:
             rows.append(Comparison(scenario["name"], tuple(probes), _worst(journal_values), _worst(witness_values), seen))

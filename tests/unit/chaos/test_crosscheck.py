@@ -1,4 +1,6 @@
-"""The witness's shell-loop output read beside a journal (synthetic, with realistic latencies)."""
+"""The witness's output read beside a journal (synthetic, with realistic latencies)."""
+
+import json
 
 import pytest
 
@@ -27,10 +29,78 @@ def open_loop(client, start, end, rate, answer):
     return lines
 
 
+def producer(start, end, rate, answer, header=True):
+    """Kafka's VerifiableProducer as kafka-witness-producer runs it: the rate header, then one
+    JSON line per answer, stamped (ms) when the answer arrived. answer(t) -> (ok, seconds)."""
+    lines = [f"verifiable-producer rate={rate} give_up_s=4"] if header else []
+    lines.append(json.dumps({"timestamp": int(start * 1000), "name": "startup_complete"}))
+    events, i = [], 0
+    while (t := start + i / rate) < end:
+        ok, took = answer(t)
+        name = "producer_send_success" if ok else "producer_send_error"
+        events.append((t + took, {"timestamp": int((t + took) * 1000), "name": name, "key": str(i % 6), "value": str(i),
+                                  "topic": "halab-probe", **({"partition": i % 3, "offset": i} if ok else
+                                                             {"exception": "class TimeoutException", "message": "expired"})}))
+        i += 1
+    return lines + [json.dumps(e) for _, e in sorted(events, key=lambda te: te[0])]  # printed as answers arrive
+
+
 def test_parse_skips_stray_output_and_maps_clients_to_probes():
     text = "\n".join(["psql 1.0 1.1 ok -", "% some kcat chatter", "curl 2.0 x ok -", "redis-cli 3.0 3.2 fail no_master",
-                      "kcat 4.0 4.5 maybe -"])
+                      "kcat 4.0 4.5 maybe -", '{"timestamp": 5000, "name": "producer_send_success", "value": "0"}'])
     assert parse_witness(text) == {"postgres": [Attempt("psql", 1.0, 1.1, True)], "redis": [Attempt("redis-cli", 3.0, 3.2, False)]}
+
+
+def test_the_verifiable_producer_s_messages_start_on_its_schedule_and_end_when_answered():
+    lines = producer(T0, T0 + 1, 20, lambda t: (t < T0 + 0.5, 0.03 if t < T0 + 0.5 else 4.0))
+    attempts = parse_witness("\n".join(["Picked up JAVA_TOOL_OPTIONS: -Xmx128m", *lines]))["kafka"]
+    assert len(attempts) == 20 and all(a.client == "verifiable-producer" for a in attempts)
+    first, last = attempts[0], attempts[-1]
+    assert (first.start, first.ok) == (pytest.approx(T0), True) and first.end == pytest.approx(T0 + 0.03, abs=0.001)
+    assert (last.start, last.end, last.ok) == (pytest.approx(T0 + 0.95), pytest.approx(T0 + 4.95, abs=0.001), False)
+
+
+def test_a_restarted_producer_counts_its_messages_from_its_own_start():
+    before = producer(T0, T0 + 1, 20, lambda t: (True, 0.02))
+    after = producer(T0 + 100, T0 + 101, 10, lambda t: (True, 0.02))
+    attempts = parse_witness("\n".join(before + after))["kafka"]
+    assert len(attempts) == 30 and attempts[-1].start == pytest.approx(T0 + 100.9)
+    # Lines without the header (an older witness.log, or a cut log) are not guessed at.
+    assert "kafka" not in parse_witness("\n".join(producer(T0, T0 + 1, 20, lambda t: (True, 0.02), header=False)))
+
+
+def kafka_leader_kill(t, inject=T0 + 10):
+    """A Kafka leader kill as the producers meet it: sends in the first 2.2 s wait for the new
+    leader and are answered together 2.5-2.6 s after the kill; then 20-40 ms again."""
+    at = t - inject
+    return (True, 2.55 - at) if 0 <= at < 2.2 else (True, 0.03)
+
+
+def test_a_stall_inside_the_give_up_is_a_failure_to_a_producer_judged_by_the_bound():
+    journal = {"clock": {"t0_unix": T0}, "scenarios": [
+        {"name": "kafka-leader-kill", "budget": {"failover_of": ["kafka"]},
+         "measures": {"injected_at": 10.0, "reverted_at": 20.0,
+                      "probes": {"kafka": {"failover_s": 2.45, "latency_bound_s": 1.5}}}}]}
+    (row,) = compare(journal, parse_witness("\n".join(producer(T0, T0 + 30, 20, kafka_leader_kill))))
+    # The last send slower than 1.5 s went at 1.05 s and was answered at 2.55 s; the next answer
+    # within the bound arrives just after.
+    assert row.witness_s == pytest.approx(2.55, abs=0.06) and row.agree
+    # Judged by its give-up alone, as kcat was, the same answers show no failover at all.
+    unbounded = {**journal, "scenarios": [{**journal["scenarios"][0], "measures": {
+        **journal["scenarios"][0]["measures"], "probes": {"kafka": {"failover_s": 2.45, "latency_bound_s": None}}}}]}
+    (blind,) = compare(unbounded, parse_witness("\n".join(producer(T0, T0 + 30, 20, kafka_leader_kill))))
+    assert blind.witness_s == 0.0 and not blind.agree
+
+
+def test_the_bound_judges_only_the_producer_not_the_shell_loops():
+    # psql pays for a new process and connection per attempt: 1.8 s at rest on a loaded machine
+    # is the machine, not the store, and stays a success to it.
+    journal = {"clock": {"t0_unix": T0}, "scenarios": [
+        {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]},
+         "measures": {"injected_at": 10.0, "reverted_at": 20.0,
+                      "probes": {"postgres": {"failover_s": 0.0, "latency_bound_s": 1.5}}}}]}
+    (row,) = compare(journal, parse_witness("\n".join(loop("psql", T0, T0 + 30, lambda t: (True, 1.8)))))
+    assert row.witness_s == 0.0
 
 
 def test_psql_refused_for_six_seconds_then_served():
@@ -80,9 +150,9 @@ def test_a_failure_on_the_clients_own_timeout_counts_until_it_ends():
 
 
 def test_nothing_bad_is_zero_and_never_served_again_is_none():
-    fine = [Attempt("kcat", T0 + t / 10, T0 + t / 10 + 0.05, True) for t in range(300)]
+    fine = [Attempt("psql", T0 + t / 10, T0 + t / 10 + 0.05, True) for t in range(300)]
     assert witness_failover(fine, T0 + 10, T0 + 20) == 0.0
-    down = [Attempt("kcat", T0 + t / 10, T0 + t / 10 + 0.05, t < 100) for t in range(300)]
+    down = [Attempt("psql", T0 + t / 10, T0 + t / 10 + 0.05, t < 100) for t in range(300)]
     assert witness_failover(down, T0 + 10, T0 + 20) is None
 
 
