@@ -69,6 +69,17 @@ class KafkaProbe(Probe):
             return Answer("error", detail=str(e)[:160])
         return Answer()
 
+    def _own_seq(self, value: bytes) -> int | None:
+        """This run's number in a message, None for anyone else's: other runs, and other writers
+        on the topic (the witness's VerifiableProducer writes bare numbers)."""
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(doc, dict) or doc.get("run") != self.run_id:
+            return None
+        return int(doc["seq"])
+
     def teardown(self) -> None:
         self.producer.close(timeout=5)
 
@@ -88,9 +99,8 @@ class KafkaProbe(Probe):
                     break
                 for tp, messages in batch.items():
                     for m in messages:
-                        doc = json.loads(m.value)
-                        if doc.get("run") == self.run_id:
-                            seen.append(int(doc["seq"]))
+                        if (seq := self._own_seq(m.value)) is not None:
+                            seen.append(seq)
                     if consumer.position(tp) >= end[tp]:
                         remaining.discard(tp)
         except (KafkaError, ValueError) as e:
