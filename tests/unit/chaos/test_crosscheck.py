@@ -32,7 +32,7 @@ def open_loop(client, start, end, rate, answer):
 def producer(start, end, rate, answer, header=True):
     """Kafka's VerifiableProducer as kafka-witness-producer runs it: the rate header, then one
     JSON line per answer, stamped (ms) when the answer arrived. answer(t) -> (ok, seconds)."""
-    lines = [f"verifiable-producer rate={rate} give_up_s=4"] if header else []
+    lines = [f"verifiable-producer rate={rate} request_timeout_ms=2000"] if header else []
     lines.append(json.dumps({"timestamp": int(start * 1000), "name": "startup_complete"}))
     events, i = [], 0
     while (t := start + i / rate) < end:
