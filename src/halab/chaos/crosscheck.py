@@ -18,7 +18,8 @@ process and connection, which after a failover on a busy machine can take second
 The Kafka producer is different in kind: one process, one set of connections, messages sent on a
 fixed schedule whatever earlier ones are doing, as the probes send theirs. Its answers at rest
 take what the store takes (tens of ms), so an answer slower than the journal's latency bound is
-as bad to it as to the probe (`BOUND_JUDGED`): a stall inside its 4 s give-up no longer passes.
+as bad to it as to the probe (`BOUND_JUDGED`): a stall it rides out still counts, as it did not
+for the kcat loop this producer replaced.
 
 Each scenario is compared on the failover its budget judges (the probes in `failover_of`, else
 the worst of all), the number the table shows; the two agree when they are within `TOLERANCE_S`
