@@ -48,7 +48,6 @@ POOL_RECONNECT = (0.0, 0.1, postgres_probe.RECONNECT_GIVE_UP_S)
 SENTINEL_AGREEMENT = (0.0, 0.5, 1.0)  # ODOWN: the other Sentinels are asked once a second
 SENTINEL_DESYNC = (0.0, 0.5, 1.0)  # a failover starts after a random delay of up to 1 s
 SENTINEL_PROMOTION = (0.2, 1.0, 2.0)  # REPLICAOF NO ONE, seen in INFO (every 1 s while failing over), announced
-METADATA = 0.1  # a client's metadata refresh (Kafka) after its error
 # A new KRaft quorum leader becomes the active controller only once a follower has fetched from it
 # (the high watermark), and only then starts the brokers' session timers: 0.5-1.6 s after winning
 # the vote in four runs' logs on 2 cores.
@@ -243,20 +242,30 @@ def through_the_dead_broker(fenced: float, request: float) -> float:
     return max(1, math.ceil(fenced / request - 1e-9)) * request
 
 
+def metadata_refresh() -> tuple[float, float, float]:
+    """How long after the fencing the probe's metadata names the new leader: its next periodic
+    refresh (metadata_max_age_ms), anywhere in one period."""
+    age = kafka_probe.METADATA_MAX_AGE_MS / 1000
+    return (0.0, age / 2, age)
+
+
 def kafka_broker(k: Knobs, sc: dict) -> Prediction | None:
     session = k.number("kafka", "broker.session.timeout.ms", 1e-3)
     beat = k.number("kafka", "broker.heartbeat.interval.ms", 1e-3)
     if session is None or beat is None:
         return None
     request = kafka_probe.REQUEST_TIMEOUT_MS / 1000
-    through = [through_the_dead_broker(fenced, request) for fenced in (session - beat, session - beat / 2, session)]
+    refresh = metadata_refresh()
+    fenced = (session - beat, session - beat / 2, session)
+    through = [through_the_dead_broker(f + r, request) for f, r in zip(fenced, refresh)]
     return Prediction(
-        min=through[0] + METADATA, expected=through[1] + METADATA, max=through[2] + request + METADATA + 0.5,
+        min=through[0], expected=through[1], max=through[2] + request + 0.5,
         formula=(f"the controller fences the broker broker.session.timeout ({_s(session)} s) after its last heartbeat "
-                 f"(sent every {_s(beat)} s) and moves its partitions' leadership at once; the producer waits its "
-                 f"{_s(request)} s request timeout on the dead broker, and again for each new connection to it while "
-                 f"metadata still names it, so its writes get through at the first multiple of {_s(request)} s after "
-                 f"the fencing ({_span(through[0], through[2])} s); one more round when its metadata request meets the dead broker"),
+                 f"(sent every {_s(beat)} s) and moves its partitions' leadership at once; the producer learns of it at its "
+                 f"next metadata refresh (every {_s(refresh[2])} s) and meanwhile waits its {_s(request)} s request timeout "
+                 f"on the dead broker, and again for each new connection to it, so its writes get through at the first "
+                 f"multiple of {_s(request)} s after the refresh ({_span(through[0], through[2])} s); one more round "
+                 f"when its metadata request meets the dead broker"),
         if_above=("more rounds of the producer's retries: kafka-python backs off reconnecting to the dead broker and "
                   "waits for metadata that still names it, or the 2-core machine delayed the controller"),
     )
@@ -270,14 +279,16 @@ def kafka_controller(k: Knobs, sc: dict) -> Prediction | None:
         return None
     request = kafka_probe.REQUEST_TIMEOUT_MS / 1000
     activation = KRAFT_ACTIVATION
-    through = [through_the_dead_broker(fetch + e + act + session, request) for e, act in zip((0, election / 2, election), activation)]
+    refresh = metadata_refresh()
+    through = [through_the_dead_broker(fetch + e + act + session + r, request)
+               for e, act, r in zip((0, election / 2, election), activation, refresh)]
     return Prediction(
-        min=through[0] + METADATA, expected=through[1] + METADATA, max=through[2] + request + METADATA + 0.5,
+        min=through[0], expected=through[1], max=through[2] + request + 0.5,
         formula=(f"the other voters notice the dead controller after controller.quorum.fetch.timeout ({_s(fetch)} s) and "
                  f"elect a new one (≤ election timeout, {_s(election)} s); it becomes the active controller once a follower "
                  f"has fetched from it ({_span(activation[0], activation[2])} s) and fences the dead broker a full broker.session.timeout "
                  f"({_s(session)} s) later, moving its partitions; the producer gets through at the first multiple of its "
-                 f"{_s(request)} s request timeout after that, as for a partition leader's kill"),
+                 f"{_s(request)} s request timeout after its next metadata refresh, as for a partition leader's kill"),
         if_above=("more rounds of the producer's retries against the dead broker, or a kill that took long to land; "
                   "on 2 cores the JVMs of the surviving brokers compete with everything else"),
     )
