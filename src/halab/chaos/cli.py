@@ -226,18 +226,41 @@ def median(journal_files: tuple[Path, ...]) -> None:
 
 
 @chaos.command()
-@click.argument("journal_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("witness_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def crosscheck(journal_file: Path, witness_log: Path) -> None:
+@click.argument("journal_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("witness_log", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--run", "run_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A game day's report directory with journal.json and witness.log; repeat it to judge the medians over runs.")
+def crosscheck(journal_file: Path | None, witness_log: Path | None, run_dirs: tuple[Path, ...]) -> None:
     """Set each scenario's failover beside what the witness's outside clients saw (curl, psql and
     redis-cli in shell loops, Kafka's VerifiableProducer; `make chaos WITNESS=1`). Exits 1 when
-    any pair differs by more than 0.5 s and 15 %."""
-    from rich.console import Console
-    from rich.table import Table
+    any pair differs by more than 0.5 s and 15 %: with several --run, any pair of medians."""
+    from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, over_runs
 
-    from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
+    if bool(journal_file) == bool(run_dirs) or bool(journal_file) != bool(witness_log):
+        raise click.UsageError("give either JOURNAL_FILE WITNESS_LOG, or one --run DIR per game day")
+    pairs = [(journal_file, witness_log)] if journal_file else [(d / "journal.json", d / "witness.log") for d in run_dirs]
+    runs = [_crosscheck_run(journal, witness) for journal, witness in pairs]
+    rows = runs[0][1]
+    if len(runs) > 1:
+        for run_id, run_rows in runs:
+            agreed = sum(r.agree for r in run_rows)
+            click.echo(f"{run_id}: {agreed} of {len(run_rows)} agree")
+        rows = over_runs([run_rows for _, run_rows in runs])
+        _print_crosscheck(f"failover: journal vs. outside clients, medians of {len(runs)} runs", rows)
+    disagree = [r for r in rows if not r.agree]
+    click.echo(f"{len(rows) - len(disagree)} of {len(rows)} {'medians ' if len(runs) > 1 else ''}agree within "
+               f"{TOLERANCE_S:g} s or {TOLERANCE_FRACTION:.0%}")
+    sys.exit(1 if disagree else 0)
+
+
+def _crosscheck_run(journal_file: Path, witness_log: Path) -> tuple[str, list]:
+    """One game day's pairs, printed as a table: (its run id, the rows)."""
+    from halab.chaos.crosscheck import compare, parse_witness
     from halab.chaos.journal import read
 
+    for path in (journal_file, witness_log):
+        if not path.is_file():
+            raise click.ClickException(f"{path} does not exist: a run of `make chaos WITNESS=1` leaves journal.json and witness.log")
     journal = read(journal_file)
     if not (journal.get("clock") or {}).get("t0_unix"):
         raise click.ClickException(f"{journal_file} has no wall-clock start (clock.t0_unix): it was written before "
@@ -245,7 +268,15 @@ def crosscheck(journal_file: Path, witness_log: Path) -> None:
     rows = compare(journal, parse_witness(witness_log.read_text(errors="replace")))
     if not rows:
         raise click.ClickException(f"{witness_log} has no attempt during any fault window of {journal_file}")
-    table = Table(title=f"failover: journal vs. outside clients ({journal['run_id']})", title_justify="left")
+    _print_crosscheck(f"failover: journal vs. outside clients ({journal['run_id']})", rows)
+    return journal["run_id"], rows
+
+
+def _print_crosscheck(title: str, rows: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
     for column in ("scenario", "failover of", "journal s", "witness s", "attempts", "agree"):
         table.add_column(column, justify="right" if column.endswith(("s", "attempts")) else "left")
     seconds = lambda v: "never recovered" if v is None else f"{v:.2f}"  # noqa: E731
@@ -254,9 +285,6 @@ def crosscheck(journal_file: Path, witness_log: Path) -> None:
                       "[green]yes[/]" if row.agree else "[red]NO[/]")
     console = Console() if Console().is_terminal else Console(width=120)
     console.print(table)
-    disagree = [r for r in rows if not r.agree]
-    click.echo(f"{len(rows) - len(disagree)} of {len(rows)} agree within {TOLERANCE_S:g} s or {TOLERANCE_FRACTION:.0%}")
-    sys.exit(1 if disagree else 0)
 
 
 @click.command()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
@@ -169,3 +170,22 @@ def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Compariso
         if probes:
             rows.append(Comparison(scenario["name"], tuple(probes), _worst(journal_values), _worst(witness_values), seen))
     return rows
+
+
+def _median(values: list[float | None]) -> float | None:
+    return None if not values or any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+
+
+def over_runs(runs: list[list[Comparison]]) -> list[Comparison]:
+    """Each scenario's median over several runs, the journal's and the witness's each, one run one
+    sample (as `halab chaos median` takes them). A shell loop samples an outage a few times a second,
+    so one run's pair can differ by its gap between attempts; the medians are what the tables show.
+    A side that never recovered in one run has no median."""
+    by_scenario: dict[str, list[Comparison]] = {}
+    for rows in runs:
+        for row in rows:
+            by_scenario.setdefault(row.scenario, []).append(row)
+    return [Comparison(name, rows[0].probes, _median([r.journal_s for r in rows]), _median([r.witness_s for r in rows]),
+                       sum(r.witness_attempts for r in rows))
+            for name, rows in by_scenario.items()]
+

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from halab.chaos.crosscheck import Attempt, Comparison, compare, parse_witness, witness_failover
+from halab.chaos.crosscheck import Attempt, Comparison, compare, over_runs, parse_witness, witness_failover
 
 T0 = 1_795_000_000.0  # the run's t=0 on the wall clock
 
@@ -226,3 +226,41 @@ def test_the_command_prints_each_pair_and_fails_on_a_disagreement(tmp_path):
     (tmp_path / "journal.json").write_text(json.dumps(journal))
     old = CliRunner().invoke(chaos, args)
     assert old.exit_code == 1 and "no wall-clock start" in old.output and "Traceback" not in old.output
+
+
+def test_over_runs_judges_each_scenarios_medians_and_a_run_that_never_recovered_has_none():
+    # A VIP kill three times: one run's curl loops caught the SYN window, two did not.
+    runs = [[Comparison("vip-holder-kill", ("http",), 2.4, 1.2, 50), Comparison("pg-leader-kill", ("postgres",), 7.9, 7.8, 40)],
+            [Comparison("vip-holder-kill", ("http",), 2.1, 2.3, 55), Comparison("pg-leader-kill", ("postgres",), 8.8, None, 40)],
+            [Comparison("vip-holder-kill", ("http",), 2.6, 2.2, 52)]]
+    assert [r.agree for r in runs[0]] == [False, True]
+    vip, pg = over_runs(runs)
+    assert (vip.scenario, vip.journal_s, vip.witness_s, vip.witness_attempts) == ("vip-holder-kill", 2.4, 2.2, 157) and vip.agree
+    assert pg.journal_s == pytest.approx(8.35) and pg.witness_s is None and not pg.agree  # not a number, not a pass
+
+
+def test_the_command_judges_the_medians_of_several_runs(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from halab.chaos.cli import chaos
+
+    def run(name, journal_s, outage_s):
+        d = tmp_path / name
+        d.mkdir()
+        journal = {"run_id": name, "clock": {"t0_unix": T0}, "scenarios": [
+            {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]}, "measures": {"injected_at": 10.0, "reverted_at": 20.0,
+                                                                                           "probes": {"postgres": {"failover_s": journal_s}}}}]}
+        (d / "journal.json").write_text(json.dumps(journal))
+        (d / "witness.log").write_text("\n".join(loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 10 + outage_s else (True, 0.03))))
+        return ["--run", str(d)]
+
+    args = ["crosscheck"] + run("r1", 6.4, 6.3) + run("r2", 4.0, 6.3) + run("r3", 6.6, 6.3)
+    result = CliRunner().invoke(chaos, args)
+    assert result.exit_code == 0, result.output
+    assert "r2: 0 of 1 agree" in result.output and "medians of 3 runs" in result.output and "1 of 1 medians agree" in result.output
+    missing = CliRunner().invoke(chaos, ["crosscheck", "--run", str(tmp_path)])
+    assert missing.exit_code == 1 and "journal.json does not exist" in missing.output and "Traceback" not in missing.output
+    both = CliRunner().invoke(chaos, ["crosscheck", str(tmp_path / "r1" / "journal.json")])
+    assert both.exit_code == 2 and "give either JOURNAL_FILE WITNESS_LOG, or one --run DIR per game day" in both.output
