@@ -58,7 +58,7 @@ psql_loop() {
 # how redis-py, the app's client, asks (SENTINEL MASTERS, then skips a master flagged s_down or
 # o_down): with get-master-addr-by-name alone, which names the dead master until the failover is
 # done, every attempt then hung its full give-up on the dead address, and the witness measured that
-# wait, 0.5-0.7 s later than the probe in three runs (README, "the witness").
+# wait, 0.15-0.7 s later than the probe in four of four runs (README, "the witness").
 sentinel_master() {
   # redis-cli 7.0 has no connect timeout of its own: `timeout` bounds each call.
   timeout 1 redis-cli -h "$1" -p 26379 --raw SENTINEL master halab 2>/dev/null |
