@@ -1,8 +1,8 @@
 """Beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of three
 Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker endpoint as
-a real machine would be, and deploys the Postgres tier and Kafka on it, one etcd, one Patroni and
-one Kafka member per node. A killed Patroni leader is replaced by a member on another node, and Swarm starts the killed
-one again on its own node, where it rejoins. `make down ENGINE=swarm` leaves nothing behind."""
+a real machine would be, and deploys the Postgres tier, Kafka and Redis on it, one etcd, one
+Patroni, one Kafka, one Redis and one Sentinel member per node. A killed Patroni leader or Redis master is replaced by a member
+on another node, and Swarm starts the killed one again on its own node, where it rejoins. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
         # The Postgres tier: each member on its own node, a leader, a synchronous standby, a replica.
         nodes = [docker.DockerClient(base_url=e, timeout=30) for e in NODE_ENDPOINTS]
         for i, node in enumerate(nodes, 1):
-            assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg", "kafka")] == [1, 1, 1], f"node{i}"
+            assert [len(tasks_of(node, f"{kind}{i}")) for kind in ("etcd", "pg", "kafka", "redis", "sentinel")] == [1] * 5, f"node{i}"
         # Kafka: kafka-init created both topics on the three brokers, every partition in sync on all.
         described = b"".join(manager.services.get("halab_kafka-init").logs(stdout=True, stderr=True)).decode()
         partitions = re.findall(r"Topic: (\S+)\tPartition: \d+\tLeader: (\d)\tReplicas: \S+\tIsr: (\S+)", described)
@@ -106,6 +106,8 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
                    lambda: patroni(nodes).get(leader) in ("replica", "sync_standby")
                    and [c.id for c in tasks_of(home, leader)] not in ([], [container.id]), timeout=120)
 
+        redis_failover(nodes, capsys)
+
         # Again: nothing to start, join or load.
         again = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
         assert again.returncode == 0, again.stderr
@@ -122,6 +124,56 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
     assert outer.containers.list(all=True, filters={"label": "halab.swarm"}) == []
     assert outer.volumes.list(filters={"label": "halab.swarm"}) == []
     assert not [n for n in outer.networks.list() if n.name == "halab-swarm-lan"]
+
+
+def redis(nodes: list[docker.DockerClient]) -> tuple[str, dict[str, str]] | None:
+    """(the master's address as a Sentinel names it, {address: role} as each Redis member says),
+    asked through a Sentinel's container; members run on their nodes' network, at the nodes' addresses."""
+    for node in nodes:
+        for sentinel in tasks_of(node, "sentinel1") + tasks_of(node, "sentinel2") + tasks_of(node, "sentinel3"):
+            code, out = sentinel.exec_run(["redis-cli", "-p", "26379", "--raw", "SENTINEL", "get-master-addr-by-name", "halab"])
+            if code != 0 or not out.split():
+                continue
+            roles = {}
+            for i in range(1, NODES + 1):
+                address = f"10.78.0.{10 + i}"
+                code, info = sentinel.exec_run(["redis-cli", "-h", address, "--raw", "INFO", "replication"])
+                role = re.search(r"^role:(\w+)", info.decode(), re.M) if code == 0 else None
+                roles[address] = role.group(1) if role else "down"
+            return out.split()[0].decode(), roles
+    return None
+
+
+def redis_failover(nodes: list[docker.DockerClient], capsys) -> None:
+    """The Redis master's container killed on its node: the Sentinels promote a replica, and the
+    killed master, started again by Swarm on its node at the same address, comes back as a replica of
+    the new one, and stays one (names through Swarm's virtual IPs flipped back to it: docs/swarm.md)."""
+    def settled():
+        seen = redis(nodes)
+        return seen if seen and seen[1].get(seen[0]) == "master" and sorted(seen[1].values()) == ["master", "slave", "slave"] else None
+
+    master, _ = eventually("a Redis master with two replicas, as the Sentinels see it", settled, timeout=120)
+    home = nodes[int(master.rsplit(".", 1)[1]) - 11]
+    member = next(f"redis{i}" for i in range(1, NODES + 1) if tasks_of(home, f"redis{i}"))
+    (container,) = tasks_of(home, member)
+    container.kill()
+    killed_at = time.monotonic()
+    new_master, _ = eventually("another Redis member promoted by the Sentinels",
+                               lambda: (seen := redis(nodes)) and seen[0] != master and seen[1].get(seen[0]) == "master" and seen,
+                               timeout=60)
+    promoted_s = time.monotonic() - killed_at
+    # The old master back, following: settled() asks for one master and two replicas.
+    eventually(f"{member} started again on its node and following {new_master}",
+               lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120)
+    rejoined_s = time.monotonic() - killed_at
+    # And it stays that way: no second failover back to the returned member, for 20 s of asking.
+    watched_until = time.monotonic() + 20
+    while time.monotonic() < watched_until:
+        seen = redis(nodes)
+        assert seen and seen[0] == new_master and seen[1][master] == "slave", seen
+    with capsys.disabled():
+        print(f"\n[Redis master {member} ({master}) killed] {new_master} promoted within {promoted_s:.1f} s; {member} back as its "
+              f"replica within {rejoined_s:.1f} s, and still one 20 s later")
 
 
 def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:

@@ -16,7 +16,11 @@ this module rewrites what Swarm does not support, each for a reason Swarm's own 
   anywhere;
 - a one-shot (a service that another waits for with `service_completed_successfully`, like
   kafka-init) is retried until it succeeds, which stands in for the `depends_on` it had;
-- `env_file` (the profile) is written into the environment, so the stack file stands alone.
+- `env_file` (the profile) is written into the environment, so the stack file stands alone;
+- Redis and its Sentinels run on their node's own network (`ON_THE_NODES_NETWORK`), and every
+  address that names one of them becomes its node's LAN address: Sentinel tracks members by
+  address, and a node's address is as stable as the single engine's fixed one, where a task's
+  overlay address changes when it restarts (docs/swarm.md, "Redis and Sentinel").
 """
 
 from __future__ import annotations
@@ -26,13 +30,18 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
 NET_VAR = "${HALAB_NET:-10.77.0}"
 _ADDRESS = re.compile(re.escape(NET_VAR) + r"\.(\d{1,3})\b")
 NETWORK = "lab"
+# Members that run on their node's host network, one per node. Sentinel does not fail over while a
+# dead master's name does not resolve (redis/redis#12753), which is what a dead dnsrr task's name
+# does; names through Swarm's virtual IPs were tried and flapped (docs/swarm.md).
+ON_THE_NODES_NETWORK = ("redis", "sentinel")
+HOST_NETWORK = "nodes"  # the stack's name for Docker's `host` network
 # Swarm's and Compose's keys that carry over as they are; everything else is rewritten or dropped.
 KEPT = ("image", "hostname", "init", "cap_add", "stop_grace_period", "logging", "volumes", "entrypoint", "command")
 
@@ -55,11 +64,15 @@ def addresses(compose: dict) -> dict[str, str]:
     return found
 
 
-def _by_name(value: str, names: dict[str, str], prefix: str) -> str:
+def on_the_nodes_network(member: str) -> bool:
+    return re.sub(r"\d+$", "", member) in ON_THE_NODES_NETWORK
+
+
+def _by_name(value: str, names: dict[str, str], prefix: str, where: Callable[[str], str]) -> str:
     def name_of(m: re.Match) -> str:
         if m.group(1) not in names:
             raise StackError(f"'{value}' names {NET_VAR}.{m.group(1)}, which no service of the stack holds")
-        return names[m.group(1)]
+        return where(names[m.group(1)])
 
     return _ADDRESS.sub(name_of, value).replace(NET_VAR, prefix)
 
@@ -83,13 +96,34 @@ def node_of(member: str, nodes: int) -> str:
     return f"node{(int(digits.group(1)) - 1) % nodes + 1}"
 
 
+def _check_one_per_node(services: list[str], nodes: int) -> None:
+    """Members on the nodes' network bind their ports there: two of one kind cannot share a node."""
+    placed: dict[tuple[str, str], str] = {}
+    for name in filter(on_the_nodes_network, services):
+        kind, node = re.sub(r"\d+$", "", name), node_of(name, nodes)
+        if (kind, node) in placed:
+            raise StackError(f"{placed[kind, node]} and {name} would share {node}'s network and ports: "
+                             f"{kind} members need a node each (NODES=3 or more)")
+        placed[kind, node] = name
+
+
 def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path, profile: str = "tuned",
-          prefix: str = "10.77.0") -> dict:
-    """The stack for `services` of `compose`, on `nodes` nodes, its overlay network on `prefix`.0/24."""
+          prefix: str = "10.77.0", node_addresses: dict[str, str] | None = None) -> dict:
+    """The stack for `services` of `compose`, on `nodes` nodes, its overlay network on `prefix`.0/24;
+    `node_addresses` (node1 -> its LAN address) for the members on the nodes' network."""
     unknown = [s for s in services if s not in compose["services"]]
     if unknown:
         raise StackError(f"no such service in docker-compose.yml: {', '.join(unknown)}")
+    _check_one_per_node(services, nodes)
     names = addresses(compose)
+
+    def where(member: str) -> str:
+        if not on_the_nodes_network(member):
+            return member
+        node = node_of(member, nodes)
+        if node not in (node_addresses or {}):
+            raise StackError(f"{member} runs on {node}'s own network, and {node}'s address was not given (--node-address)")
+        return node_addresses[node]  # type: ignore[index]
     one_shots = {dep for service in compose["services"].values() for dep, cond in (service.get("depends_on") or {}).items()
                  if isinstance(cond, dict) and cond.get("condition") == "service_completed_successfully"}
     out: dict[str, Any] = {}
@@ -98,26 +132,24 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         service = compose["services"][name]
         spec = {key: service[key] for key in KEPT if key in service}
         env = {**_profile(service, profiles_dir, profile), **(service.get("environment") or {})}
-        spec["environment"] = {k: _by_name(str(v), names, prefix) for k, v in env.items()}
-        spec["networks"] = [NETWORK]
+        spec["environment"] = {k: _by_name(str(v), names, prefix, where) for k, v in env.items()}
+        spec["networks"] = [HOST_NETWORK if on_the_nodes_network(name) else NETWORK]
         spec["deploy"] = {
             "replicas": 1,
             "endpoint_mode": "dnsrr",
             "restart_policy": {"condition": "on-failure" if name in one_shots else "any", "delay": "1s"},
         }
-        if spec.get("volumes"):
+        if spec.get("volumes") or on_the_nodes_network(name):
             spec["deploy"]["placement"] = {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]}
         for mount in spec.get("volumes", []):
             volumes[mount.split(":", 1)[0]] = {}
         out[name] = spec
+    networks: dict[str, Any] = {NETWORK: {"driver": "overlay", "attachable": True,
+                                          "ipam": {"config": [{"subnet": f"{prefix}.0/24"}]}}}
+    if any(map(on_the_nodes_network, services)):
+        networks[HOST_NETWORK] = {"external": True, "name": "host"}
     # A fresh copy: the compose file's anchors would come out as YAML aliases (&id001), hard to read.
-    return json.loads(json.dumps({
-        "version": "3.8",
-        "services": out,
-        "networks": {NETWORK: {"driver": "overlay", "attachable": True,
-                               "ipam": {"config": [{"subnet": f"{prefix}.0/24"}]}}},
-        "volumes": volumes,
-    }))
+    return json.loads(json.dumps({"version": "3.8", "services": out, "networks": networks, "volumes": volumes}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,16 +160,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="tuned")
     parser.add_argument("--nodes", type=int, required=True, help="how many nodes the members are spread over (1 or more)")
     parser.add_argument("--prefix", default="10.77.0", help="the overlay network's first three octets")
+    parser.add_argument("--node-address", action="append", default=[], metavar="NODE=ADDRESS",
+                        help="a node's LAN address, for the members on the nodes' network (node1=10.78.0.11)")
     parser.add_argument("services", nargs="+")
     args = parser.parse_args(argv)
     if args.nodes < 1:
         parser.error(f"--nodes must be 1 or more, not {args.nodes}")
+    node_addresses = {}
+    for item in args.node_address:
+        node, _, address = item.partition("=")
+        if not re.fullmatch(r"node\d+", node) or not re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", address):
+            parser.error(f"--node-address must be nodeN=a.b.c.d, not '{item}'")
+        node_addresses[node] = address
     try:
         compose = yaml.safe_load(args.compose.read_text())
         if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
             raise StackError(f"{args.compose} has no 'services:' mapping")
         stack = build(compose, args.services, nodes=args.nodes, profiles_dir=args.profiles, profile=args.profile,
-                      prefix=args.prefix)
+                      prefix=args.prefix, node_addresses=node_addresses)
     except (OSError, yaml.YAMLError, StackError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -97,3 +97,46 @@ def test_a_compose_file_that_is_not_one_and_a_node_count_below_one_are_refused(t
     with pytest.raises(SystemExit) as e:
         stack.main(["--nodes", "0", "pg1"])
     assert e.value.code == 2 and "--nodes must be 1 or more, not 0" in capsys.readouterr().err
+
+
+NODE_ADDRESSES = {"node1": "10.78.0.11", "node2": "10.78.0.12", "node3": "10.78.0.13"}
+REDIS_TIER = ["redis1", "redis2", "redis3", "sentinel1", "sentinel2", "sentinel3"]
+
+
+def with_a_sentinel_client(compose: dict) -> dict:
+    """The lab plus a client that asks the Sentinels for the master, as the app does."""
+    client = {"image": "halab/python", "environment": {"HALAB_SENTINELS": compose["services"]["app1"]["environment"]["HALAB_SENTINELS"]}}
+    return {**compose, "services": {**compose["services"], "client": client}}
+
+
+def test_redis_and_sentinel_run_on_their_nodes_network_and_are_named_by_the_nodes_address(compose):
+    doc = build(with_a_sentinel_client(compose), REDIS_TIER + ["client"], node_addresses=NODE_ADDRESSES)
+    services = doc["services"]
+    redis2, sentinel3 = services["redis2"], services["sentinel3"]
+    assert redis2["networks"] == ["nodes"] and doc["networks"]["nodes"] == {"external": True, "name": "host"}
+    assert redis2["environment"]["REDIS_SELF_IP"] == "10.78.0.12" and redis2["environment"]["REDIS_INITIAL_MASTER"] == "10.78.0.11"
+    assert sentinel3["environment"]["REDIS_SELF_IP"] == "10.78.0.13"
+    assert sentinel3["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node3"]
+    # A client stays on the overlay and asks the Sentinels at their nodes' addresses.
+    assert services["client"]["networks"] == ["lab"]
+    assert services["client"]["environment"]["HALAB_SENTINELS"] == "10.78.0.11:26379,10.78.0.12:26379,10.78.0.13:26379"
+    assert "nodes" not in build(compose)["networks"]  # only when a member uses it
+
+
+def test_members_on_the_nodes_network_need_a_node_each_and_its_address(compose):
+    with pytest.raises(StackError, match="redis1 and redis3 would share node1's network and ports: redis members need a node each"):
+        build(compose, REDIS_TIER, nodes=2, node_addresses=NODE_ADDRESSES)
+    with pytest.raises(StackError, match=r"redis1 runs on node1's own network, and node1's address was not given \(--node-address\)"):
+        build(compose, ["redis1"])
+    # A client names the Sentinels, so it needs their nodes' addresses even without them in the stack.
+    with pytest.raises(StackError, match="sentinel1 runs on node1's own network"):
+        build(with_a_sentinel_client(compose), ["client"])
+
+
+def test_node_addresses_on_the_command_line(capsys):
+    args = ["--compose", str(ROOT / "docker-compose.yml"), "--profiles", str(ROOT / "profiles"), "--nodes", "3"]
+    assert stack.main(args + [f"--node-address={n}={a}" for n, a in NODE_ADDRESSES.items()] + ["redis3"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["services"]["redis3"]["environment"]["REDIS_SELF_IP"] == "10.78.0.13"
+    with pytest.raises(SystemExit) as e:
+        stack.main(args + ["--node-address", "node1:10.78.0.11", "redis1"])
+    assert e.value.code == 2 and "--node-address must be nodeN=a.b.c.d, not 'node1:10.78.0.11'" in capsys.readouterr().err
