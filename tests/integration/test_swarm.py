@@ -264,4 +264,6 @@ def test_engine_and_nodes_are_checked():
     assert bad.returncode != 0
     assert "ENGINE must be compose (one Docker engine, the default) or swarm" in bad.stderr
     too_many = run("make", "up", "ENGINE=swarm", "NODES=12", check=False)
-    assert "NODES must be a number of nodes from 1 to 9, not '12'" in too_many.stderr
+    assert "NODES must be a number of nodes from 3 to 9, not '12'" in too_many.stderr
+    too_few = run("make", "up", "ENGINE=swarm", "NODES=2", check=False)
+    assert too_few.returncode != 0 and "not '2' (Redis and its Sentinels need a node each)" in too_few.stderr
