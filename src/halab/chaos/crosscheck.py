@@ -188,4 +188,3 @@ def over_runs(runs: list[list[Comparison]]) -> list[Comparison]:
     return [Comparison(name, rows[0].probes, _median([r.journal_s for r in rows]), _median([r.witness_s for r in rows]),
                        sum(r.witness_attempts for r in rows))
             for name, rows in by_scenario.items()]
-

@@ -64,8 +64,13 @@ def addresses(compose: dict) -> dict[str, str]:
     return found
 
 
+def _kind(member: str) -> str:
+    """redis2 -> redis: the cluster a numbered member belongs to."""
+    return re.sub(r"\d+$", "", member)
+
+
 def on_the_nodes_network(member: str) -> bool:
-    return re.sub(r"\d+$", "", member) in ON_THE_NODES_NETWORK
+    return _kind(member) in ON_THE_NODES_NETWORK
 
 
 def _by_name(value: str, names: dict[str, str], prefix: str, where: Callable[[str], str]) -> str:
@@ -100,7 +105,7 @@ def _check_one_per_node(services: list[str], nodes: int) -> None:
     """Members on the nodes' network bind their ports there: two of one kind cannot share a node."""
     placed: dict[tuple[str, str], str] = {}
     for name in filter(on_the_nodes_network, services):
-        kind, node = re.sub(r"\d+$", "", name), node_of(name, nodes)
+        kind, node = _kind(name), node_of(name, nodes)
         if (kind, node) in placed:
             raise StackError(f"{placed[kind, node]} and {name} would share {node}'s network and ports: "
                              f"{kind} members need a node each (NODES=3 or more)")
