@@ -92,15 +92,36 @@ def test_a_stall_inside_the_give_up_is_a_failure_to_a_producer_judged_by_the_bou
     assert blind.witness_s == 0.0 and not blind.agree
 
 
-def test_the_bound_judges_only_the_producer_not_the_shell_loops():
-    # psql pays for a new process and connection per attempt: 1.8 s at rest on a loaded machine
+def test_the_bound_does_not_judge_clients_that_connect_per_attempt():
+    # curl pays for a new process and connection per attempt: 1.8 s at rest on a loaded machine
     # is the machine, not the store, and stays a success to it.
     journal = {"clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]},
+        {"name": "haproxy-process-kill", "budget": {"failover_of": ["http"]},
          "measures": {"injected_at": 10.0, "reverted_at": 20.0,
-                      "probes": {"postgres": {"failover_s": 0.0, "latency_bound_s": 1.5}}}}]}
-    (row,) = compare(journal, parse_witness("\n".join(loop("psql", T0, T0 + 30, lambda t: (True, 1.8)))))
+                      "probes": {"http": {"failover_s": 0.0, "latency_bound_s": 1.5}}}}]}
+    (row,) = compare(journal, parse_witness("\n".join(loop("curl", T0, T0 + 30, lambda t: (True, 1.8)))))
     assert row.witness_s == 0.0
+
+
+def postgres_process_kill(t, inject=T0 + 10):
+    """pg-postgres-process-kill as a psql session meets it: the write sent 0.3 s after the kill
+    waits for the restarted primary, which answers at 3.3 s; then writes take 3 ms again."""
+    at = t - inject
+    return (True, 3.3 - at) if 0.3 <= at < 3.3 else (True, 0.003)
+
+
+def test_a_stall_a_psql_session_rides_out_is_a_failure_judged_by_the_bound():
+    journal = {"clock": {"t0_unix": T0}, "scenarios": [
+        {"name": "pg-postgres-process-kill", "budget": {"failover_of": ["postgres"]},
+         "measures": {"injected_at": 10.0, "reverted_at": 20.0,
+                      "probes": {"postgres": {"failover_s": 3.27, "latency_bound_s": 1.5}}}}]}
+    # One session writes one INSERT at a time: the write under way at the kill hangs for 3 s and
+    # then succeeds. The next one, 0.1 s later, takes 3 ms.
+    (row,) = compare(journal, parse_witness("\n".join(loop("psql", T0, T0 + 30, postgres_process_kill))))
+    assert row.witness_s == pytest.approx(3.4, abs=0.05) and row.agree
+    # The same answers from a client judged by its give-up only (curl's way) show no failover.
+    assert witness_failover(parse_witness("\n".join(loop("curl", T0, T0 + 30, postgres_process_kill)))["http"],
+                            T0 + 10, T0 + 20) == 0.0
 
 
 def test_psql_refused_for_six_seconds_then_served():
