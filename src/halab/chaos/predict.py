@@ -159,7 +159,9 @@ def keepalived_track(k: Knobs, sc: dict) -> Prediction | None:
 def haproxy_app(k: Knobs, sc: dict) -> Prediction | None:
     check = k.haproxy_check("HALAB_HAPROXY_APP_CHECK")
     timeout_check = parse_duration(str(k.section("haproxy").get("timeout check", "")))
-    connect = parse_duration(str(k.section("haproxy").get("timeout connect", "1s"))) or 1.0
+    # The defaults' timeout connect, the app backend's; the Postgres listeners set their own after it.
+    connect_setting = k.section("haproxy").get("timeout connect", "1s")
+    connect = parse_duration(str(connect_setting[0] if isinstance(connect_setting, list) else connect_setting)) or 1.0
     if not {"inter", "fall"} <= check.keys() or timeout_check is None:
         return None
     fast = check.get("fastinter", check["inter"])

@@ -19,7 +19,7 @@ def knobs(profile: str) -> dict:
         }},
         "keepalived": {"version": "3" if tuned else "2", "advert_int": "0.25" if tuned else "1", "interval": "1", "fall": "1",
                        "rise": "2", "priority": {"lb1": "150", "lb2": "100"}},
-        "haproxy": {"timeout check": "800ms" if tuned else "2s", "timeout connect": "1s",
+        "haproxy": {"timeout check": "800ms" if tuned else "2s", "timeout connect": ["1s", "200ms", "200ms"],  # defaults, then the two Postgres listeners
                     "retry-on": ["conn-failure empty-response 502", "conn-failure"] if tuned else ["none", "none"]},
         "patroni": {"ttl": 5 if tuned else 30, "loop_wait": 1 if tuned else 10, "retry_timeout": 2 if tuned else 10,
                     "primary_start_timeout": 0 if tuned else 300},
