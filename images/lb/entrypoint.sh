@@ -12,6 +12,12 @@ set -euo pipefail
 export LB_NAME
 # The lab network's first three octets (HALAB_SUBNET), for the backends' addresses.
 export HALAB_NET=${LB_SELF_IP%.*}
+# Where the backends are: their fixed addresses on the lab network, unless the environment says
+# otherwise (a Swarm stack: each member's node address and the port it publishes there).
+: "${HALAB_BACKEND_APP1:=$HALAB_NET.21:8000}" "${HALAB_BACKEND_APP2:=$HALAB_NET.22:8000}" "${HALAB_BACKEND_APP3:=$HALAB_NET.23:8000}"
+: "${HALAB_BACKEND_PG1:=$HALAB_NET.51:5432}" "${HALAB_BACKEND_PG2:=$HALAB_NET.52:5432}" "${HALAB_BACKEND_PG3:=$HALAB_NET.53:5432}"
+: "${HALAB_PATRONI_API_PORT:=8008}"
+export HALAB_BACKEND_APP1 HALAB_BACKEND_APP2 HALAB_BACKEND_APP3 HALAB_BACKEND_PG1 HALAB_BACKEND_PG2 HALAB_BACKEND_PG3 HALAB_PATRONI_API_PORT
 
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 render-profile /etc/keepalived/keepalived.conf.tmpl |

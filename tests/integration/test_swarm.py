@@ -1,9 +1,9 @@
 """Beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of three
 Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker endpoint as
-a real machine would be, and deploys the Postgres tier, Kafka and Redis on it, one etcd, one
-Patroni, one Kafka, one Redis and one Sentinel member per node. A killed Patroni leader, or a
-stopped Redis master, is replaced by a member on another node, and Swarm starts it again on its
-own node, where it rejoins. `make down ENGINE=swarm` leaves
+a real machine would be, and deploys the lab on it: one etcd, Patroni, Kafka, Redis, Sentinel and
+app member per node, and the load balancers on two nodes holding the VIP on their LAN. A killed
+Patroni leader or VIP holder, or a stopped Redis master, is replaced by a member on another node,
+and Swarm starts it again on its own node, where it rejoins. `make down ENGINE=swarm` leaves
 nothing behind."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import json
 import re
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import docker
 import pytest
@@ -109,6 +111,7 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
                    and [c.id for c in tasks_of(home, leader)] not in ([], [container.id]), timeout=120)
 
         redis_failover(nodes, manager, capsys)
+        edge(nodes, status.stdout, capsys)
 
         # Again: nothing to start, join or load.
         again = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
@@ -181,6 +184,59 @@ def redis_failover(nodes: list[docker.DockerClient], manager: docker.DockerClien
     with capsys.disabled():
         print(f"\n[Redis master {member} ({master}) stopped] {new_master} promoted within {promoted_s:.1f} s; {member} started "
               f"again and back as its replica within {rejoined_s:.1f} s of the stop, and still one 20 s later")
+
+
+VIP = "10.78.0.10"  # bin/swarm's: .10 on the nodes' LAN
+
+
+def vip_holder(nodes: list[docker.DockerClient]) -> str | None:
+    """The load balancer whose node has the VIP on its interface, asked through its container."""
+    for node in nodes:
+        for lb in ("lb1", "lb2"):
+            for container in tasks_of(node, lb):
+                code, out = container.exec_run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+                if code == 0 and f" {VIP}/" in out.decode():
+                    return lb
+    return None
+
+
+def order_through_the_vip() -> int:
+    """POST /orders to the VIP, as a client on the nodes' LAN: the HTTP status, 0 if no answer."""
+    body = json.dumps({"customer": "swarm", "item": "edge", "quantity": 1}).encode()
+    request = urllib.request.Request(f"http://{VIP}/orders", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=3) as answer:
+            return answer.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0
+
+
+def edge(nodes: list[docker.DockerClient], status: str, capsys) -> None:
+    """The load balancers on two nodes' own network share the VIP on the LAN by unicast VRRP;
+    HAProxy there reaches the app replicas and Patroni members at their nodes' published ports.
+    The VIP holder's container killed: the other node takes the VIP, and writes go on."""
+    assert f"VIP {VIP}: lb" in status and "GET /readyz through it: 200" in status, status
+    for i, node in enumerate(nodes, 1):
+        assert len(tasks_of(node, f"app{i}")) == 1, f"app{i} on node{i}"
+    holder = eventually("a load balancer holding the VIP", lambda: vip_holder(nodes), timeout=30)
+    assert order_through_the_vip() == 201
+    home = nodes[int(holder[-1]) - 1]
+    (container,) = tasks_of(home, holder)
+    container.kill()
+    killed_at = time.monotonic()
+    other = eventually("the other load balancer holding the VIP", lambda: (h := vip_holder(nodes)) and h != holder and h, timeout=30)
+    moved_s = time.monotonic() - killed_at
+    eventually("an order through the VIP after it moved", lambda: order_through_the_vip() == 201, timeout=30)
+    served_s = time.monotonic() - killed_at
+    # Swarm starts the killed one again on its node; with nopreempt it does not take the VIP back.
+    eventually(f"{holder} started again by Swarm on its node",
+               lambda: [c.id for c in tasks_of(home, holder)] not in ([], [container.id]), timeout=60)
+    assert vip_holder(nodes) == other
+    with capsys.disabled():
+        print(f"\n[VIP holder {holder} killed] {other} held the VIP within {moved_s:.1f} s, an order went through it "
+              f"within {served_s:.1f} s; {holder} back on its node without taking the VIP")
 
 
 def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:

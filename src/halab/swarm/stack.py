@@ -20,7 +20,11 @@ this module rewrites what Swarm does not support, each for a reason Swarm's own 
 - Redis and its Sentinels run on their node's own network (`ON_THE_NODES_NETWORK`), and every
   address that names one of them becomes its node's LAN address: Sentinel tracks members by
   address, and a node's address is as stable as the single engine's fixed one, where a task's
-  overlay address changes when it restarts (docs/swarm.md, "Redis and Sentinel").
+  overlay address changes when it restarts (docs/swarm.md, "Redis and Sentinel");
+- so do the load balancers: VRRP does not cross an overlay network, so keepalived speaks unicast
+  between two nodes' addresses and the VIP (`--vip`) lives on the nodes' LAN. HAProxy, there,
+  cannot reach the overlay: the members it balances publish their ports on their node
+  (`PUBLISHED`, mode host), and HAProxy is told each one's node address and port.
 """
 
 from __future__ import annotations
@@ -40,8 +44,22 @@ NETWORK = "lab"
 # Members that run on their node's host network, one per node. Sentinel does not fail over while a
 # dead master's name does not resolve (redis/redis#12753), which is what a dead dnsrr task's name
 # does; names through Swarm's virtual IPs were tried and flapped (docs/swarm.md).
-ON_THE_NODES_NETWORK = ("redis", "sentinel")
+# The load balancers too: VRRP adverts do not cross VXLAN, and the VIP is an address on the nodes' LAN.
+ON_THE_NODES_NETWORK = ("redis", "sentinel", "lb")
 HOST_NETWORK = "nodes"  # the stack's name for Docker's `host` network
+# The one lab address no service holds: the VIP. On a Swarm it is an address on the nodes' LAN.
+VIP_OCTET = "10"
+VIP = "the VIP"
+# The members HAProxy balances, published on their node (mode host) for HAProxy on the nodes'
+# network: container port -> node port. Not the same numbers: HAProxy binds 5432 on its node, and
+# a host-mode port is forwarded for every address of the node, the VIP's too.
+PUBLISHED = {"app": {8000: 18000}, "pg": {5432: 15432, 8008: 18008}}
+# What the lb image reads for where its backends are (images/lb/entrypoint.sh).
+BACKEND_ENV = "HALAB_BACKEND_{kind}{number}"
+PATRONI_API_PORT_ENV = "HALAB_PATRONI_API_PORT"
+# pg_hba's second network (images/postgres/entrypoint.sh): HAProxy connects from its node's LAN
+# address, also to a member on its own node (seen in pg_stat_activity).
+CLIENTS_CIDR_ENV = "HALAB_CLIENTS_CIDR"
 # Swarm's and Compose's keys that carry over as they are; everything else is rewritten or dropped.
 KEPT = ("image", "hostname", "init", "cap_add", "stop_grace_period", "logging", "volumes", "entrypoint", "command")
 
@@ -112,23 +130,43 @@ def _check_one_per_node(services: list[str], nodes: int) -> None:
         placed[kind, node] = name
 
 
+def _number(member: str) -> str:
+    return re.search(r"(\d+)$", member).group(1)  # type: ignore[union-attr]
+
+
 def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path, profile: str = "tuned",
-          prefix: str = "10.77.0", node_addresses: dict[str, str] | None = None) -> dict:
+          prefix: str = "10.77.0", node_addresses: dict[str, str] | None = None, vip: str | None = None) -> dict:
     """The stack for `services` of `compose`, on `nodes` nodes, its overlay network on `prefix`.0/24;
-    `node_addresses` (node1 -> its LAN address) for the members on the nodes' network."""
+    `node_addresses` (node1 -> its LAN address) for the members on the nodes' network or published
+    there, `vip` the VIP's address on that LAN."""
     unknown = [s for s in services if s not in compose["services"]]
     if unknown:
         raise StackError(f"no such service in docker-compose.yml: {', '.join(unknown)}")
     _check_one_per_node(services, nodes)
-    names = addresses(compose)
+    names = {VIP_OCTET: VIP, **addresses(compose)}
 
-    def where(member: str) -> str:
-        if not on_the_nodes_network(member):
-            return member
+    def node_address(member: str) -> str:
         node = node_of(member, nodes)
         if node not in (node_addresses or {}):
-            raise StackError(f"{member} runs on {node}'s own network, and {node}'s address was not given (--node-address)")
+            raise StackError(f"{member} is reached at {node}'s address (it runs on the nodes' network or publishes its "
+                             f"ports there), and {node}'s address was not given (--node-address)")
         return node_addresses[node]  # type: ignore[index]
+
+    def where(member: str) -> str:
+        if member == VIP:
+            if not vip:
+                raise StackError(f"the VIP ({NET_VAR}.{VIP_OCTET}) is named, and its address on the nodes' LAN was not given (--vip)")
+            return vip
+        return node_address(member) if on_the_nodes_network(member) else member
+
+    def backends() -> dict[str, str]:
+        """Where HAProxy finds each member it balances: its node's address and published port."""
+        found = {}
+        for kind, ports in PUBLISHED.items():
+            for member in (m for m in compose["services"] if _kind(m) == kind and re.search(r"\d$", m)):
+                found[BACKEND_ENV.format(kind=kind.upper(), number=_number(member))] = f"{node_address(member)}:{next(iter(ports.values()))}"
+        found[PATRONI_API_PORT_ENV] = str(PUBLISHED["pg"][8008])
+        return found
     one_shots = {dep for service in compose["services"].values() for dep, cond in (service.get("depends_on") or {}).items()
                  if isinstance(cond, dict) and cond.get("condition") == "service_completed_successfully"}
     out: dict[str, Any] = {}
@@ -138,13 +176,21 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         spec = {key: service[key] for key in KEPT if key in service}
         env = {**_profile(service, profiles_dir, profile), **(service.get("environment") or {})}
         spec["environment"] = {k: _by_name(str(v), names, prefix, where) for k, v in env.items()}
+        published = PUBLISHED.get(_kind(name), {})
+        if _kind(name) == "lb":
+            spec["environment"].update(backends())
+        if _kind(name) == "pg" and node_addresses:
+            spec["environment"][CLIENTS_CIDR_ENV] = node_addresses[min(node_addresses)].rsplit(".", 1)[0] + ".0/24"
+        if published:
+            spec["ports"] = [{"target": target, "published": port, "protocol": "tcp", "mode": "host"}
+                             for target, port in published.items()]
         spec["networks"] = [HOST_NETWORK if on_the_nodes_network(name) else NETWORK]
         spec["deploy"] = {
             "replicas": 1,
             "endpoint_mode": "dnsrr",
             "restart_policy": {"condition": "on-failure" if name in one_shots else "any", "delay": "1s"},
         }
-        if spec.get("volumes") or on_the_nodes_network(name):
+        if spec.get("volumes") or on_the_nodes_network(name) or published:
             spec["deploy"]["placement"] = {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]}
         for mount in spec.get("volumes", []):
             volumes[mount.split(":", 1)[0]] = {}
@@ -167,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="10.77.0", help="the overlay network's first three octets")
     parser.add_argument("--node-address", action="append", default=[], metavar="NODE=ADDRESS",
                         help="a node's LAN address, for the members on the nodes' network (node1=10.78.0.11)")
+    parser.add_argument("--vip", help="the VIP's address on the nodes' LAN (10.78.0.10), for the load balancers and the app")
     parser.add_argument("services", nargs="+")
     args = parser.parse_args(argv)
     if args.nodes < 1:
@@ -177,12 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         if not re.fullmatch(r"node\d+", node) or not re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", address):
             parser.error(f"--node-address must be nodeN=a.b.c.d, not '{item}'")
         node_addresses[node] = address
+    if args.vip is not None and not re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", args.vip):
+        parser.error(f"--vip must be an address a.b.c.d, not '{args.vip}'")
     try:
         compose = yaml.safe_load(args.compose.read_text())
         if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
             raise StackError(f"{args.compose} has no 'services:' mapping")
         stack = build(compose, args.services, nodes=args.nodes, profiles_dir=args.profiles, profile=args.profile,
-                      prefix=args.prefix, node_addresses=node_addresses)
+                      prefix=args.prefix, node_addresses=node_addresses, vip=args.vip)
     except (OSError, yaml.YAMLError, StackError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -53,7 +53,7 @@ def test_each_member_runs_on_its_own_node_with_its_volume_and_swarm_restarts_it(
 
 def test_what_swarm_does_not_support_or_would_misuse_is_left_out_and_the_profile_is_inlined(compose):
     pg1 = build(compose, profile="stock")["services"]["pg1"]
-    for key in ("build", "depends_on", "restart", "shm_size", "healthcheck", "env_file", "ports"):
+    for key in ("build", "depends_on", "restart", "shm_size", "healthcheck", "env_file"):
         assert key not in pg1, key
     assert pg1["environment"]["HALAB_PROFILE"] == "stock" and pg1["environment"]["HALAB_PATRONI_TTL"] == "30"
     assert pg1["image"] == "halab/postgres" and pg1["stop_grace_period"] == "20s"
@@ -126,10 +126,10 @@ def test_redis_and_sentinel_run_on_their_nodes_network_and_are_named_by_the_node
 def test_members_on_the_nodes_network_need_a_node_each_and_its_address(compose):
     with pytest.raises(StackError, match="redis1 and redis3 would share node1's network and ports: redis members need a node each"):
         build(compose, REDIS_TIER, nodes=2, node_addresses=NODE_ADDRESSES)
-    with pytest.raises(StackError, match=r"redis1 runs on node1's own network, and node1's address was not given \(--node-address\)"):
+    with pytest.raises(StackError, match=r"redis1 is reached at node1's address .*, and node1's address was not given \(--node-address\)"):
         build(compose, ["redis1"])
     # A client names the Sentinels, so it needs their nodes' addresses even without them in the stack.
-    with pytest.raises(StackError, match="sentinel1 runs on node1's own network"):
+    with pytest.raises(StackError, match="sentinel1 is reached at node1's address"):
         build(with_a_sentinel_client(compose), ["client"])
 
 
@@ -140,3 +140,38 @@ def test_node_addresses_on_the_command_line(capsys):
     with pytest.raises(SystemExit) as e:
         stack.main(args + ["--node-address", "node1:10.78.0.11", "redis1"])
     assert e.value.code == 2 and "--node-address must be nodeN=a.b.c.d, not 'node1:10.78.0.11'" in capsys.readouterr().err
+
+
+EDGE = ["lb1", "lb2", "app1", "app2", "app3", "pg1", "pg2", "pg3"]
+
+
+def test_the_load_balancers_hold_the_vip_on_the_nodes_lan_and_reach_their_backends_at_node_addresses(compose):
+    doc = build(compose, EDGE, node_addresses=NODE_ADDRESSES, vip="10.78.0.10")
+    services = doc["services"]
+    lb1, lb2 = services["lb1"], services["lb2"]
+    # keepalived: unicast between the two nodes' addresses, the VIP on their LAN (VRRP does not cross VXLAN).
+    assert lb1["networks"] == ["nodes"] and lb1["cap_add"] == ["NET_ADMIN", "NET_RAW"]
+    assert (lb1["environment"]["LB_SELF_IP"], lb1["environment"]["LB_PEER_IP"], lb1["environment"]["VIP"]) == (
+        "10.78.0.11", "10.78.0.12", "10.78.0.10")
+    assert lb2["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node2"]
+    # HAProxy, on the nodes' network, finds each backend at its node's address and published port.
+    env = lb2["environment"]
+    assert [env[f"HALAB_BACKEND_APP{i}"] for i in (1, 2, 3)] == ["10.78.0.11:18000", "10.78.0.12:18000", "10.78.0.13:18000"]
+    assert env["HALAB_BACKEND_PG3"] == "10.78.0.13:15432" and env["HALAB_PATRONI_API_PORT"] == "18008"
+    app2, pg3 = services["app2"], services["pg3"]
+    assert app2["ports"] == [{"target": 8000, "published": 18000, "protocol": "tcp", "mode": "host"}]
+    assert app2["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node2"] and app2["networks"] == ["lab"]
+    assert app2["environment"]["HALAB_PG_HOST"] == "10.78.0.10"  # the app writes through the VIP, as on one engine
+    assert {p["published"] for p in pg3["ports"]} == {15432, 18008} and {p["mode"] for p in pg3["ports"]} == {"host"}
+    assert pg3["environment"]["HALAB_CLIENTS_CIDR"] == "10.78.0.0/24"  # pg_hba admits HAProxy's connections from the LAN
+    # Not the ports HAProxy binds on its own node: a host-mode port is forwarded for the VIP too.
+    assert not {p["published"] for s in services.values() for p in s.get("ports", [])} & {80, 5432, 5433, 8404, 9999}
+
+
+def test_the_vip_needs_its_address_on_the_lan(compose, capsys):
+    with pytest.raises(StackError, match=r"the VIP \(\$\{HALAB_NET:-10.77.0\}.10\) is named, and its address on the nodes' LAN was not given \(--vip\)"):
+        build(compose, ["lb1"], node_addresses=NODE_ADDRESSES)
+    args = ["--compose", str(ROOT / "docker-compose.yml"), "--profiles", str(ROOT / "profiles"), "--nodes", "3"]
+    with pytest.raises(SystemExit) as e:
+        stack.main(args + ["--vip", "10.78.0", "lb1"])
+    assert e.value.code == 2 and "--vip must be an address a.b.c.d, not '10.78.0'" in capsys.readouterr().err
