@@ -111,12 +111,17 @@ def _profile(service: dict, profiles_dir: Path, profile: str) -> dict[str, str]:
     return env
 
 
-def node_of(member: str, nodes: int) -> str:
-    """pg1 -> node1, pg2 -> node2, ...: the members of one cluster on different nodes, round robin."""
+def _number(member: str) -> int:
+    """pg2 -> 2: a member's number within its cluster."""
     digits = re.search(r"(\d+)$", member)
     if not digits:
         raise StackError(f"'{member}' has no member number to place it by")
-    return f"node{(int(digits.group(1)) - 1) % nodes + 1}"
+    return int(digits.group(1))
+
+
+def node_of(member: str, nodes: int) -> str:
+    """pg1 -> node1, pg2 -> node2, ...: the members of one cluster on different nodes, round robin."""
+    return f"node{(_number(member) - 1) % nodes + 1}"
 
 
 def _check_one_per_node(services: list[str], nodes: int) -> None:
@@ -128,10 +133,6 @@ def _check_one_per_node(services: list[str], nodes: int) -> None:
             raise StackError(f"{placed[kind, node]} and {name} would share {node}'s network and ports: "
                              f"{kind} members need a node each (NODES=3 or more)")
         placed[kind, node] = name
-
-
-def _number(member: str) -> str:
-    return re.search(r"(\d+)$", member).group(1)  # type: ignore[union-attr]
 
 
 def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path, profile: str = "tuned",

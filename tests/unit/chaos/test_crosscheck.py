@@ -76,11 +76,16 @@ def kafka_leader_kill(t, inject=T0 + 10):
     return (True, 2.55 - at) if 0 <= at < 2.2 else (True, 0.03)
 
 
-def test_a_stall_inside_the_give_up_is_a_failure_to_a_producer_judged_by_the_bound():
-    journal = {"clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "kafka-leader-kill", "budget": {"failover_of": ["kafka"]},
+def judged_by(scenario, probe, *, failover_s, bound_s):
+    """A journal of one scenario (injected at 10 s, reverted at 20 s) whose budget judges `probe`."""
+    return {"clock": {"t0_unix": T0}, "scenarios": [
+        {"name": scenario, "budget": {"failover_of": [probe]},
          "measures": {"injected_at": 10.0, "reverted_at": 20.0,
-                      "probes": {"kafka": {"failover_s": 2.45, "latency_bound_s": 1.5}}}}]}
+                      "probes": {probe: {"failover_s": failover_s, "latency_bound_s": bound_s}}}}]}
+
+
+def test_a_stall_inside_the_give_up_is_a_failure_to_a_producer_judged_by_the_bound():
+    journal = judged_by("kafka-leader-kill", "kafka", failover_s=2.45, bound_s=1.5)
     (row,) = compare(journal, parse_witness("\n".join(producer(T0, T0 + 30, 20, kafka_leader_kill))))
     # The last send slower than 1.5 s went at 1.05 s and was answered at 2.55 s; the next answer
     # within the bound arrives just after.
@@ -95,10 +100,7 @@ def test_a_stall_inside_the_give_up_is_a_failure_to_a_producer_judged_by_the_bou
 def test_the_bound_does_not_judge_clients_that_connect_per_attempt():
     # curl pays for a new process and connection per attempt: 1.8 s at rest on a loaded machine
     # is the machine, not the store, and stays a success to it.
-    journal = {"clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "haproxy-process-kill", "budget": {"failover_of": ["http"]},
-         "measures": {"injected_at": 10.0, "reverted_at": 20.0,
-                      "probes": {"http": {"failover_s": 0.0, "latency_bound_s": 1.5}}}}]}
+    journal = judged_by("haproxy-process-kill", "http", failover_s=0.0, bound_s=1.5)
     (row,) = compare(journal, parse_witness("\n".join(loop("curl", T0, T0 + 30, lambda t: (True, 1.8)))))
     assert row.witness_s == 0.0
 
@@ -111,10 +113,7 @@ def postgres_process_kill(t, inject=T0 + 10):
 
 
 def test_a_stall_a_psql_session_rides_out_is_a_failure_judged_by_the_bound():
-    journal = {"clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "pg-postgres-process-kill", "budget": {"failover_of": ["postgres"]},
-         "measures": {"injected_at": 10.0, "reverted_at": 20.0,
-                      "probes": {"postgres": {"failover_s": 3.27, "latency_bound_s": 1.5}}}}]}
+    journal = judged_by("pg-postgres-process-kill", "postgres", failover_s=3.27, bound_s=1.5)
     # One session writes one INSERT at a time: the write under way at the kill hangs for 3 s and
     # then succeeds. The next one, 0.1 s later, takes 3 ms.
     (row,) = compare(journal, parse_witness("\n".join(loop("psql", T0, T0 + 30, postgres_process_kill))))
