@@ -58,9 +58,24 @@ def lab() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def status(lab) -> dict:
-    """The status as users get it: `make status JSON=1`, run in the tools container."""
+def status(lab, request) -> dict:
+    """The status as users get it (`make status JSON=1`, run in the tools container), read once
+    the lab holds steady state as `make up` and every scenario wait for it (`bin/lab settle`):
+    tests that run after a scenario read the lab's state, not a moment of a handover. When settle
+    had to wait, what it waited for and what the load balancers said go to the terminal."""
+    settled = run("bin/lab", "settle", check=False)
+    assert settled.returncode == 0, settled.stdout[-3000:] + settled.stderr[-2000:]
+    if "waiting for the lab to settle" in settled.stdout:
+        report = request.config.pluginmanager.get_plugin("terminalreporter")
+        report.write_line(f"\n[status fixture] the lab was not in steady state at first; bin/lab settle said:\n{settled.stdout.strip()}")
+        report.write_line(lb_logs())
     return lab_status()
+
+
+def lb_logs(lines: int = 25) -> str:
+    """What the load balancers said last (keepalived's state changes and HAProxy's servers)."""
+    said = [run("docker", "logs", "--tail", str(lines), f"halab-{lb}-1", check=False) for lb in topology.LBS]
+    return "\n".join(f"--- {lb}:\n{p.stdout}{p.stderr}" for lb, p in zip(topology.LBS, said))
 
 
 def lab_status(env: dict | None = None) -> dict:

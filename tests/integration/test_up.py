@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import lab_status, run
+from .conftest import lab_status, lb_logs, run
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +32,7 @@ def assert_every_role_held(env: dict | None = None) -> dict:
     if not status["healthy"]:
         # What the load balancers said (keepalived's state changes), and a second look: a
         # moment's handover and a lab that stays broken call for different fixes.
-        said = [run("docker", "logs", "--tail", "25", f"halab-{lb}-1", check=False) for lb in ("lb1", "lb2")]
-        logs = "\n".join(f"--- lb{i}:\n{p.stdout}{p.stderr}" for i, p in enumerate(said, 1))
-        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{logs}"
+        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{lb_logs()}"
     assert all(status[role] for role in ROLES), {role: status[role] for role in ROLES}
     return status
 

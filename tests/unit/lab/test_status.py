@@ -1,6 +1,9 @@
-from halab.lab import roles
+import threading
+from types import SimpleNamespace
+
+from halab.lab import roles, topology
 from halab.lab.footprint import resident_bytes
-from halab.lab.status import LabStatus, ServiceStatus, find_problems
+from halab.lab.status import LabStatus, ServiceStatus, find_problems, vip_holders
 
 HEALTHY_PG = roles.PatroniView(
     (
@@ -106,3 +109,24 @@ def test_resident_memory_prefers_rss_and_falls_back_to_usage_minus_cache():
     assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"rss": 500, "cache": 400}}}) == 500
     assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"anon": 300, "inactive_file": 100}}}) == 300
     assert resident_bytes({"memory_stats": {"usage": 900, "stats": {"inactive_file": 100}}}) == 800
+
+
+class LoadBalancerAt:
+    """A running lb container whose `ip addr` answers only once the other lb is being asked too:
+    asked one after the other, the first look waits on the barrier and fails."""
+
+    status = "running"
+
+    def __init__(self, addresses: str, both_asked: threading.Barrier) -> None:
+        self.addresses, self.both_asked = addresses, both_asked
+
+    def exec_run(self, cmd, demux=False):
+        self.both_asked.wait()
+        return SimpleNamespace(exit_code=0, output=self.addresses.encode())
+
+
+def test_both_load_balancers_are_asked_at_once_so_a_handover_between_looks_is_not_read_as_no_holder():
+    both_asked = threading.Barrier(2, timeout=2)
+    vip = f"2: eth0    inet {topology.VIP}/32 scope global eth0\n"
+    lab_containers = {"lb1": LoadBalancerAt("2: eth0    inet 10.77.0.11/24\n", both_asked), "lb2": LoadBalancerAt(vip, both_asked)}
+    assert vip_holders(lab_containers) == ("lb2",)
