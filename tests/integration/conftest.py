@@ -66,15 +66,16 @@ def status(lab, request) -> dict:
     settled = run("bin/lab", "settle", check=False)
     assert settled.returncode == 0, settled.stdout[-3000:] + settled.stderr[-2000:]
     if "waiting for the lab to settle" in settled.stdout:
-        report = request.config.pluginmanager.get_plugin("terminalreporter")
-        report.write_line(f"\n[status fixture] the lab was not in steady state at first; bin/lab settle said:\n{settled.stdout.strip()}")
-        report.write_line(lb_logs())
+        # Past pytest's capture, as capsys.disabled() does, which a session fixture cannot ask for.
+        with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+            waited = "\n".join(line for line in settled.stdout.splitlines() if line.startswith(("[", "    - ", "lab ready")))
+            print(f"\n[status fixture] the lab was not in steady state at first; bin/lab settle waited:\n{waited}\n{lb_logs()}")
     return lab_status()
 
 
 def lb_logs(lines: int = 25) -> str:
     """What the load balancers said last (keepalived's state changes and HAProxy's servers)."""
-    said = [run("docker", "logs", "--tail", str(lines), f"halab-{lb}-1", check=False) for lb in topology.LBS]
+    said = [run("docker", "logs", "--tail", str(lines), f"{topology.PROJECT}-{lb}-1", check=False) for lb in topology.LBS]
     return "\n".join(f"--- {lb}:\n{p.stdout}{p.stderr}" for lb, p in zip(topology.LBS, said))
 
 
