@@ -49,7 +49,7 @@ chaos-validate: ## Check a game-day file without touching the lab (FILE=path, de
 heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stopped containers; ENGINE=swarm: nodes)
 	@bin/lab heal
 
-node-fault: ## ENGINE=swarm: a whole node dies, freezes or is cut off (FAULT=node-kill|node-pause|node-partition, TARGET=node2|pg-leader, FOR=20)
+node-fault: ## ENGINE=swarm: a whole node dies, freezes or is cut off (FAULT=node-kill|node-pause|node-partition, TARGET=node2|pg-leader|vip-holder|redis-master, FOR=20)
 	@ENGINE=swarm bin/lab fault $(FAULT) $(TARGET) --for $(or $(FOR),20)
 
 dashboard: ## Live web UI on http://127.0.0.1:8090/: topology, the fault now, fault and halt buttons

@@ -3,17 +3,20 @@ Docker-in-Docker nodes holding the lab's images, each node reachable by its own 
 a real machine would be, and deploys the lab on it: one etcd, Patroni, Kafka, Redis, Sentinel and
 app member per node, and the load balancers on two nodes holding the VIP on their LAN. A killed
 Patroni leader or VIP holder, or a stopped Redis master, is replaced by a member on another node,
-and Swarm starts it again on its own node, where it rejoins. `make down ENGINE=swarm` leaves
-nothing behind."""
+and Swarm starts it again on its own node, where it rejoins. Node faults: the VIP holder's node
+dies, the Patroni leader's node is cut off, a node frozen by a controller that died is thawed by
+`make heal ENGINE=swarm`. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import docker
 import pytest
@@ -45,6 +48,18 @@ def patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
             code, out = container.exec_run(["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
             if code == 0:
                 return {m["name"]: m["role"] for m in json.loads(out)["members"] if m["state"] in ("running", "streaming")}
+    return {}
+
+
+def reachable_patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
+    """`patroni`, asked of the nodes whose engines answer (not a dead or cut-off one)."""
+    for node in nodes:
+        try:
+            roles = patroni([node])
+        except docker.errors.DockerException:
+            continue
+        if roles:
+            return roles
     return {}
 
 
@@ -118,6 +133,7 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("holds all") == NODES, again.stdout
 
+        vip_holders_node_dies(outer, nodes, capsys)
         node_faults(outer, nodes, capsys)
 
         # What the Swarm cannot do yet is refused, not run on the single-engine lab.
@@ -239,6 +255,53 @@ def edge(nodes: list[docker.DockerClient], status: str, capsys) -> None:
               f"within {served_s:.1f} s; {holder} back on its node without taking the VIP")
 
 
+@contextlib.contextmanager
+def node_fault(kind: str, target: str, node: str, for_s: int) -> Iterator[None]:
+    """`make node-fault` runs while the block watches; once the block is done, the command must
+    end by itself, having injected KIND on NODE (TARGET's node) and reverted it."""
+    command = subprocess.Popen(["make", "node-fault", f"FAULT={kind}", f"TARGET={target}", f"FOR={for_s}"],
+                               cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield
+        output, _ = command.communicate(timeout=for_s + 80)
+    finally:
+        if command.poll() is None:
+            command.terminate()
+            command.wait(timeout=60)
+    assert command.returncode == 0, output
+    assert f"injected {kind} {node} ({target})" in output and f"reverted {kind} {node}" in output, output
+
+
+def vip_holders_node_dies(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
+    """The VIP holder's node dies with everything on it (`node-kill vip-holder`): the other load
+    balancer's node takes the VIP, orders go through again once what died with the node (its
+    Patroni, Redis, Kafka and etcd members, an app replica) is failed over or routed around, and
+    when the node is powered on again its members rejoin and the VIP stays where it went."""
+    holder = eventually("a load balancer holding the VIP", lambda: vip_holder(nodes), timeout=30)
+    dead = f"node{holder[-1]}"  # lbN is pinned to nodeN
+    alive = [n for i, n in enumerate(nodes, 1) if f"node{i}" != dead]
+    eventually("Patroni settled before the node dies",
+               lambda: sorted(reachable_patroni(nodes).values()) == ["leader", "replica", "sync_standby"], timeout=120)
+    with node_fault("node-kill", "vip-holder", dead, for_s=40):
+        eventually(f"{dead} powered off", lambda: outer.containers.get(f"halab-{dead}").status == "exited", timeout=30)
+        killed_at = time.monotonic()
+        other = eventually("the other load balancer holding the VIP",
+                           lambda: (h := vip_holder(alive)) and h != holder and h, timeout=30)
+        moved_s = time.monotonic() - killed_at
+        eventually(f"an order through the VIP with {dead} dead", lambda: order_through_the_vip() == 201, timeout=90)
+        served_s = time.monotonic() - killed_at
+    powered_on_at = time.monotonic()
+    eventually(f"{dead}'s members back: Patroni with a leader, a synchronous standby and a replica, {holder} on its node",
+               lambda: sorted(reachable_patroni(nodes).values()) == ["leader", "replica", "sync_standby"]
+               and len(tasks_of(nodes[int(dead[-1]) - 1], holder)) == 1, timeout=180)
+    assert vip_holder(nodes) == other
+    assert order_through_the_vip() == 201
+    with capsys.disabled():
+        print(f"\n[node-kill of {dead}, the VIP holder's node] {other} held the VIP within {moved_s:.1f} s of the power-off, "
+              f"an order went through within {served_s:.1f} s; powered on again, {dead}'s members rejoined within "
+              f"{time.monotonic() - powered_on_at:.1f} s and {holder} did not take the VIP back")
+
+
 def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:
     """A member's own Patroni role, asked through this machine's engine and the node's: it works
     while the node is cut off from the LAN, where nothing else can reach it."""
@@ -252,24 +315,12 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], ca
     """node-partition of the Patroni leader's node: the majority elects a leader, the cut-off
     primary steps down, and after the heal there is one leader and the old one follows it. Then a
     node frozen by a controller that died is thawed by `make heal ENGINE=swarm`."""
-    def reachable_patroni() -> dict[str, str]:
-        for node in nodes:
-            try:
-                roles = patroni([node])
-            except docker.errors.DockerException:
-                continue  # the cut-off node's engine: unreachable by design
-            if roles:
-                return roles
-        return {}
-
     roles = eventually("Patroni settled before the partition",
-                       lambda: (r := reachable_patroni()) and sorted(r.values()) == ["leader", "replica", "sync_standby"] and r,
+                       lambda: (r := reachable_patroni(nodes)) and sorted(r.values()) == ["leader", "replica", "sync_standby"] and r,
                        timeout=120)
     leader = next(m for m, r in roles.items() if r == "leader")
     cut = f"node{leader[-1]}"
-    partition = subprocess.Popen(["make", "node-fault", "FAULT=node-partition", "TARGET=pg-leader", "FOR=40"],
-                                 cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
+    with node_fault("node-partition", "pg-leader", cut, for_s=40):
         eventually(f"{cut} off the LAN", lambda: "halab-swarm-lan" not in
                    outer.containers.get(f"halab-{cut}").attrs["NetworkSettings"]["Networks"], timeout=30)
         cut_at = time.monotonic()
@@ -283,13 +334,6 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], ca
                    lambda: (r := role_seen_from_inside(outer, cut, leader)) is not None and r not in ("master", "primary"),
                    timeout=60)
         stepped_down_s = time.monotonic() - cut_at
-        output, _ = partition.communicate(timeout=120)
-    finally:
-        if partition.poll() is None:
-            partition.terminate()
-            partition.wait(timeout=60)
-    assert partition.returncode == 0, output
-    assert f"injected node-partition {cut} (pg-leader)" in output and f"reverted node-partition {cut}" in output, output
     healed_at = time.monotonic()
     eventually(f"{leader} back from the partition, following {new_leader}",
                lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")

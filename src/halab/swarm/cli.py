@@ -14,7 +14,7 @@ import docker
 
 from halab.chaos.errors import FaultError
 from halab.swarm.faults import NODE_FAULTS, heal as heal_nodes
-from halab.swarm.nodes import PATRONI_ROLES, Swarm, SwarmError
+from halab.swarm.nodes import ROLE_TARGETS, Swarm, SwarmError
 
 HEAL_COMMAND = "halab swarm heal"
 
@@ -52,7 +52,7 @@ def swarm() -> None:
     """Whole-node faults on the Swarm (make up ENGINE=swarm): a node dies, freezes or is cut off."""
 
 
-@swarm.command(help=f"""Inject KIND on the node TARGET (node1, node2, ... or the node of a role: {", ".join(PATRONI_ROLES)}),
+@swarm.command(help=f"""Inject KIND on the node TARGET (node1, node2, ... or the node of a role: {", ".join(ROLE_TARGETS)}),
 hold it for --for seconds, revert it. A watchdog heals it if this command dies first; Ctrl-C reverts at once.""")
 @click.argument("kind", type=click.Choice(list(NODE_FAULTS)))
 @click.argument("target")

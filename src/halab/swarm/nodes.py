@@ -15,6 +15,8 @@ import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from halab.lab import roles
+
 # bin/swarm's names: the label on everything it creates, the LAN bridge, the stack.
 OWNER_LABEL = "halab.swarm"
 ADDRESS_LABEL = "halab.swarm.address"
@@ -22,8 +24,13 @@ LAN = "halab-swarm-lan"
 STACK = "halab"
 ENGINE_PORT = 2375
 PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
+LBS = ("lb1", "lb2")
+SENTINELS = ("sentinel1", "sentinel2", "sentinel3")
+SENTINEL_PORT = 26379
+SENTINEL_MASTER_NAME = "halab"
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
+ROLE_TARGETS = (*PATRONI_ROLES, "vip-holder", "redis-master")
 
 
 class SwarmError(Exception):
@@ -101,13 +108,42 @@ class Swarm:
                     return {m["name"]: (m["role"], m["state"]) for m in json.loads(out)["members"]}
         return {}
 
+    def vip_holder(self) -> str | None:
+        """The node whose interface holds the VIP: a load balancer runs on its node's network, so
+        its `ip addr` is the node's. The VIP is the one in the load balancer's own settings."""
+        for lb in LBS:
+            for node, ct in self.tasks(lb).items():
+                vip = next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] if e.startswith("VIP=")), None)
+                code, out = ct.exec_run(["ip", "-4", "-o", "addr", "show"])
+                if vip and code == 0 and roles.holds_vip(out.decode(errors="replace"), vip):
+                    return node
+        return None
+
+    def redis_master(self) -> str | None:
+        """The node whose address the first Sentinel that answers names as the master's: Redis
+        runs on its node's network, at the node's address."""
+        by_address = {n.address: name for name, n in self.nodes().items()}
+        for sentinel in SENTINELS:
+            for ct in self.tasks(sentinel).values():
+                code, out = ct.exec_run(["redis-cli", "-p", str(SENTINEL_PORT), "--raw",
+                                         "SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME])
+                address = out.decode(errors="replace").split("\n", 1)[0].strip() if code == 0 else ""
+                if address:
+                    return by_address.get(address)
+        return None
+
     def node_of(self, target: str) -> Node:
         """A node by name (node2) or by the role its member holds (pg-leader: the node whose
-        Patroni member leads, as a fault says "the Patroni leader's node dies")."""
+        Patroni member leads, as a fault says "the Patroni leader's node dies"; vip-holder,
+        redis-master)."""
         if target.startswith("node"):
             return self.node(target)
+        if target == "vip-holder":
+            return self._holder(self.vip_holder(), "no load balancer holds the VIP now")
+        if target == "redis-master":
+            return self._holder(self.redis_master(), "no Sentinel names a Redis master on a node now")
         if target not in PATRONI_ROLES:
-            raise SwarmError(f"unknown target '{target}'; a node (node1, node2, ...) or a role: {', '.join(PATRONI_ROLES)}")
+            raise SwarmError(f"unknown target '{target}'; a node (node1, node2, ...) or a role: {', '.join(ROLE_TARGETS)}")
         want = PATRONI_ROLES[target]
         holders = [m for m, (role, state) in self.patroni_roles().items() if role == want and state in ("running", "streaming")]
         if not holders:
@@ -115,6 +151,9 @@ class Swarm:
         # pgN is pinned to nodeN (halab.swarm.stack); ask Swarm where it runs all the same.
         member = sorted(holders)[0]
         where = list(self.tasks(member))
-        if not where:
-            raise SwarmError(f"{member} ({want}) runs on no node that answers")
-        return self.node(where[0])
+        return self._holder(where[0] if where else None, f"{member} ({want}) runs on no node that answers")
+
+    def _holder(self, node: str | None, otherwise: str) -> Node:
+        if node is None:
+            raise SwarmError(f"{otherwise} ('make status ENGINE=swarm')")
+        return self.node(node)

@@ -53,12 +53,24 @@ class FakeLan:
         self.connected.append((container.name, ipv4_address))
 
 
+class FakeTask:
+    """A stack member's container on a node: its settings and what a command in it prints."""
+
+    def __init__(self, prints: str = "", env: tuple[str, ...] = ()) -> None:
+        self.prints, self.attrs = prints, {"Config": {"Env": list(env)}}
+
+    def exec_run(self, cmd: list[str]) -> tuple[int, bytes]:
+        return 0, self.prints.encode()
+
+
 class FakeSwarm(Swarm):
-    def __init__(self, *names: str, roles: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(self, *names: str, roles: dict[str, tuple[str, str]] | None = None,
+                 tasks: dict[str, dict[str, FakeTask]] | None = None) -> None:
         super().__init__(client=SimpleNamespace())
         self._nodes = {n: Node(n, FakeNodeContainer(f"halab-{n}"), f"10.78.0.{10 + int(n[-1])}") for n in names}
         self._lan = FakeLan()
         self._roles = roles or {}
+        self._tasks = tasks
 
     def nodes(self) -> dict[str, Node]:
         return self._nodes
@@ -70,6 +82,8 @@ class FakeSwarm(Swarm):
         return self._roles
 
     def tasks(self, service: str) -> dict:
+        if self._tasks is not None:
+            return self._tasks.get(service, {})
         return {f"node{service[-1]}": object()}
 
 
@@ -113,13 +127,33 @@ def test_a_role_target_names_the_node_its_member_runs_on():
     assert swarm.node_of("node1").name == "node1"
 
 
+VIP_ENV = ("LB_NAME=lb", "VIP=10.78.0.10")
+
+
+def test_the_vip_holder_is_the_node_whose_load_balancer_has_the_vip_on_its_interface():
+    swarm = FakeSwarm("node1", "node2", "node3", tasks={
+        "lb1": {"node1": FakeTask("2: eth0    inet 10.78.0.11/24 brd 10.78.0.255 scope global eth0", VIP_ENV)},
+        "lb2": {"node2": FakeTask("2: eth0    inet 10.78.0.12/24 scope global eth0\n2: eth0    inet 10.78.0.10/32 scope global eth0", VIP_ENV)},
+    })
+    assert swarm.node_of("vip-holder").name == "node2"
+
+
+def test_the_redis_master_is_the_node_at_the_address_the_sentinels_name():
+    swarm = FakeSwarm("node1", "node2", "node3", tasks={"sentinel2": {"node2": FakeTask("10.78.0.13\n6379\n")}})
+    assert swarm.node_of("redis-master").name == "node3"
+
+
 @pytest.mark.parametrize("target, says", [
     ("node7", "no node 'node7'; the Swarm has node1, node2"),
-    ("redis-master", "unknown target 'redis-master'; a node (node1, node2, ...) or a role: pg-leader, pg-sync-standby, pg-replica"),
+    ("etcd-leader", "unknown target 'etcd-leader'; a node (node1, node2, ...) or a role: pg-leader, pg-sync-standby, pg-replica, "
+                    "vip-holder, redis-master"),
     ("pg-leader", "no Patroni member is leader now"),
+    ("vip-holder", "no load balancer holds the VIP now ('make status ENGINE=swarm')"),
+    ("redis-master", "no Sentinel names a Redis master on a node now"),
 ])
 def test_a_target_that_names_no_node_says_what_is_allowed(target, says):
-    swarm = FakeSwarm("node1", "node2", roles={"pg1": ("replica", "streaming")})
+    swarm = FakeSwarm("node1", "node2", roles={"pg1": ("replica", "streaming")},
+                      tasks={"lb1": {"node1": FakeTask("2: eth0    inet 10.78.0.11/24", VIP_ENV)}})
     with pytest.raises(SwarmError, match=says.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         swarm.node_of(target)
 
