@@ -15,7 +15,7 @@ import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 
-from halab.lab import roles
+from halab.lab import roles, topology
 
 # bin/swarm's names: the label on everything it creates, the LAN bridge, the stack.
 OWNER_LABEL = "halab.swarm"
@@ -24,10 +24,6 @@ LAN = "halab-swarm-lan"
 STACK = "halab"
 ENGINE_PORT = 2375
 PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
-LBS = ("lb1", "lb2")
-SENTINELS = ("sentinel1", "sentinel2", "sentinel3")
-SENTINEL_PORT = 26379
-SENTINEL_MASTER_NAME = "halab"
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
 ROLE_TARGETS = (*PATRONI_ROLES, "vip-holder", "redis-master")
@@ -111,7 +107,7 @@ class Swarm:
     def vip_holder(self) -> str | None:
         """The node whose interface holds the VIP: a load balancer runs on its node's network, so
         its `ip addr` is the node's. The VIP is the one in the load balancer's own settings."""
-        for lb in LBS:
+        for lb in topology.LBS:
             for node, ct in self.tasks(lb).items():
                 vip = next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] if e.startswith("VIP=")), None)
                 code, out = ct.exec_run(["ip", "-4", "-o", "addr", "show"])
@@ -123,10 +119,10 @@ class Swarm:
         """The node whose address the first Sentinel that answers names as the master's: Redis
         runs on its node's network, at the node's address."""
         by_address = {n.address: name for name, n in self.nodes().items()}
-        for sentinel in SENTINELS:
+        for sentinel in topology.SENTINELS:
             for ct in self.tasks(sentinel).values():
-                code, out = ct.exec_run(["redis-cli", "-p", str(SENTINEL_PORT), "--raw",
-                                         "SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME])
+                code, out = ct.exec_run(["redis-cli", "-p", str(topology.SENTINEL_PORT), "--raw",
+                                         "SENTINEL", "get-master-addr-by-name", topology.SENTINEL_MASTER_NAME])
                 address = out.decode(errors="replace").split("\n", 1)[0].strip() if code == 0 else ""
                 if address:
                     return by_address.get(address)
