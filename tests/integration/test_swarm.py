@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from halab.lab.containers import exec_text
+
 from .conftest import ROOT, eventually, run
 
 pytestmark = pytest.mark.integration
@@ -45,7 +47,7 @@ def patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
     """{member: role} from Patroni's /cluster, asked of any member that answers."""
     for node in nodes:
         for container in tasks_of(node, "pg1") + tasks_of(node, "pg2") + tasks_of(node, "pg3"):
-            code, out = container.exec_run(["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
+            code, out = exec_text(container, ["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
             if code == 0:
                 return {m["name"]: m["role"] for m in json.loads(out)["members"] if m["state"] in ("running", "streaming")}
     return {}
@@ -152,16 +154,16 @@ def redis(nodes: list[docker.DockerClient]) -> tuple[str, dict[str, str]] | None
     asked through a Sentinel's container; members run on their nodes' network, at the nodes' addresses."""
     for node in nodes:
         for sentinel in tasks_of(node, "sentinel1") + tasks_of(node, "sentinel2") + tasks_of(node, "sentinel3"):
-            code, out = sentinel.exec_run(["redis-cli", "-p", "26379", "--raw", "SENTINEL", "get-master-addr-by-name", "halab"])
+            code, out = exec_text(sentinel, ["redis-cli", "-p", "26379", "--raw", "SENTINEL", "get-master-addr-by-name", "halab"])
             if code != 0 or not out.split():
                 continue
             roles = {}
             for i in range(1, NODES + 1):
                 address = f"10.78.0.{10 + i}"
-                code, info = sentinel.exec_run(["redis-cli", "-h", address, "--raw", "INFO", "replication"])
-                role = re.search(r"^role:(\w+)", info.decode(), re.M) if code == 0 else None
+                code, info = exec_text(sentinel, ["redis-cli", "-h", address, "--raw", "INFO", "replication"])
+                role = re.search(r"^role:(\w+)", info, re.M) if code == 0 else None
                 roles[address] = role.group(1) if role else "down"
-            return out.split()[0].decode(), roles
+            return out.split()[0], roles
     return None
 
 
@@ -210,8 +212,8 @@ def vip_holder(nodes: list[docker.DockerClient]) -> str | None:
     for node in nodes:
         for lb in ("lb1", "lb2"):
             for container in tasks_of(node, lb):
-                code, out = container.exec_run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
-                if code == 0 and f" {VIP}/" in out.decode():
+                code, out = exec_text(container, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+                if code == 0 and f" {VIP}/" in out:
                     return lb
     return None
 
@@ -305,7 +307,7 @@ def vip_holders_node_dies(outer: docker.DockerClient, nodes: list[docker.DockerC
 def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:
     """A member's own Patroni role, asked through this machine's engine and the node's: it works
     while the node is cut off from the LAN, where nothing else can reach it."""
-    code, out = outer.containers.get(f"halab-{node}").exec_run(["sh", "-c", (
+    code, out = exec_text(outer.containers.get(f"halab-{node}"), ["sh", "-c", (
         f"docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=halab_{member}) "
         "curl -fsS --max-time 3 http://127.0.0.1:8008/patroni")])
     return json.loads(out)["role"] if code == 0 else None

@@ -9,7 +9,7 @@ import redis
 import requests
 
 from halab.chaos.lab import Lab
-from halab.lab import profile, topology
+from halab.lab import containers, profile, topology
 
 
 def _patroni() -> dict:
@@ -39,10 +39,10 @@ def _sentinel() -> dict:
 
 def _grep(lab: Lab, service: str, path: str, pattern: str) -> dict:
     try:
-        result = lab.container(service).exec_run(["cat", path])
+        code, text = containers.exec_text(lab.container(service), ["cat", path])
     except Exception:
         return {}
-    text = result.output.decode(errors="replace") if result.exit_code == 0 else ""
+    text = text if code == 0 else ""
     found: dict[str, list[str]] = {}
     for m in re.finditer(pattern, text, re.MULTILINE):
         found.setdefault(m.group(1), []).append(m.group(2).strip())

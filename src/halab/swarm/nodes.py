@@ -15,7 +15,7 @@ import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 
-from halab.lab import roles, topology
+from halab.lab import containers, roles, topology
 
 # bin/swarm's names: the label on everything it creates, the LAN bridge, the stack.
 OWNER_LABEL = "halab.swarm"
@@ -99,7 +99,7 @@ class Swarm:
         """{member: (role, state)} from Patroni's /cluster, asked of the first member that answers."""
         for member in PATRONI_MEMBERS:
             for ct in self.tasks(member).values():
-                code, out = ct.exec_run(["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
+                code, out = containers.exec_text(ct, ["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
                 if code == 0:
                     return {m["name"]: (m["role"], m["state"]) for m in json.loads(out)["members"]}
         return {}
@@ -110,8 +110,8 @@ class Swarm:
         for lb in topology.LBS:
             for node, ct in self.tasks(lb).items():
                 vip = next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] if e.startswith("VIP=")), None)
-                code, out = ct.exec_run(["ip", "-4", "-o", "addr", "show"])
-                if vip and code == 0 and roles.holds_vip(out.decode(errors="replace"), vip):
+                code, out = containers.exec_text(ct, ["ip", "-4", "-o", "addr", "show"])
+                if vip and code == 0 and roles.holds_vip(out, vip):
                     return node
         return None
 
@@ -121,9 +121,9 @@ class Swarm:
         by_address = {n.address: name for name, n in self.nodes().items()}
         for sentinel in topology.SENTINELS:
             for ct in self.tasks(sentinel).values():
-                code, out = ct.exec_run(["redis-cli", "-p", str(topology.SENTINEL_PORT), "--raw",
-                                         "SENTINEL", "get-master-addr-by-name", topology.SENTINEL_MASTER_NAME])
-                address = out.decode(errors="replace").split("\n", 1)[0].strip() if code == 0 else ""
+                code, out = containers.exec_text(ct, ["redis-cli", "-p", str(topology.SENTINEL_PORT), "--raw",
+                                                      "SENTINEL", "get-master-addr-by-name", topology.SENTINEL_MASTER_NAME])
+                address = out.split("\n", 1)[0].strip() if code == 0 else ""
                 if address:
                     return by_address.get(address)
         return None

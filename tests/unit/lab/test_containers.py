@@ -1,9 +1,10 @@
-"""The Docker client: made once per process and reused by every poll."""
+"""The Docker client: made once per process and reused by every poll; a command run in a container."""
 
 from __future__ import annotations
 
 import docker
 import pytest
+from docker.models.containers import ExecResult
 
 from halab.lab import containers
 
@@ -38,3 +39,32 @@ def test_an_unreachable_engine_is_not_remembered(monkeypatch):
     with pytest.raises(containers.DockerUnavailable, match="cannot reach the Docker engine"):
         containers.client()
     assert containers.client().fails is False  # the engine came back: the next call connects
+
+
+class ContainerAnswering:
+    """A container whose execs give these results in turn: Docker's exec can lose a whole output."""
+
+    def __init__(self, *results: tuple[int, bytes]) -> None:
+        self.results, self.asked = list(results), 0
+
+    def exec_run(self, cmd: list[str], demux: bool = False) -> ExecResult:
+        self.asked += 1
+        return ExecResult(*self.results.pop(0))
+
+
+def test_a_success_whose_output_was_lost_is_asked_again():
+    ct = ContainerAnswering((0, b""), (0, b"role:slave\n"))
+    assert containers.exec_text(ct, ["redis-cli", "INFO", "replication"]) == (0, "role:slave\n")
+    assert ct.asked == 2
+
+
+def test_a_failure_is_not_asked_again():
+    ct = ContainerAnswering((1, b""), (0, b"role:slave\n"))
+    assert containers.exec_text(ct, ["redis-cli", "INFO", "replication"]) == (1, "")
+    assert ct.asked == 1
+
+
+def test_output_lost_every_time_is_given_up_after_a_few_attempts():
+    ct = ContainerAnswering(*[(0, b"")] * 5)
+    assert containers.exec_text(ct, ["ip", "addr"]) == (0, "")
+    assert ct.asked == containers.LOST_OUTPUT_ATTEMPTS

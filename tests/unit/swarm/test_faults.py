@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from docker.models.containers import ExecResult
 
 from halab.swarm import faults
 from halab.swarm.nodes import LAN, Node, Swarm, SwarmError
@@ -59,8 +60,8 @@ class FakeTask:
     def __init__(self, prints: str = "", env: tuple[str, ...] = ()) -> None:
         self.prints, self.attrs = prints, {"Config": {"Env": list(env)}}
 
-    def exec_run(self, cmd: list[str]) -> tuple[int, bytes]:
-        return 0, self.prints.encode()
+    def exec_run(self, cmd: list[str], demux: bool = False) -> ExecResult:
+        return ExecResult(0, self.prints.encode())
 
 
 class FakeSwarm(Swarm):
