@@ -19,9 +19,17 @@ export HALAB_NET=${LB_SELF_IP%.*}
 : "${HALAB_PATRONI_API_PORT:=8008}"
 export HALAB_BACKEND_APP1 HALAB_BACKEND_APP2 HALAB_BACKEND_APP3 HALAB_BACKEND_PG1 HALAB_BACKEND_PG2 HALAB_BACKEND_PG3 HALAB_PATRONI_API_PORT
 
+# keepalived names its interface: the one holding this load balancer's own address. On a Swarm
+# node that is the node's LAN interface, which Docker plugs back in under a new name (eth0 -> eth3)
+# when a partitioned node is reconnected; the node fault's revert then restarts this container.
+LB_IFACE=$(ip -4 -o addr show | awk -v ip="$LB_SELF_IP" '{ split($4, a, "/") } a[1] == ip { print $2; exit }')
+if [ -z "$LB_IFACE" ]; then
+  echo "LB_SELF_IP $LB_SELF_IP is on none of this machine's interfaces:" >&2; ip -4 -o addr show >&2; exit 2
+fi
+
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 render-profile /etc/keepalived/keepalived.conf.tmpl |
-  sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" \
+  sed -e "s/@LB_NAME@/$LB_NAME/g" -e "s/@LB_PRIORITY@/$LB_PRIORITY/g" -e "s/@LB_IFACE@/$LB_IFACE/g" \
     -e "s/@LB_SELF_IP@/$LB_SELF_IP/g" -e "s/@LB_PEER_IP@/$LB_PEER_IP/g" \
     -e "s#@VIP@#$VIP/$VIP_PREFIX#g" > /etc/keepalived/keepalived.conf
 render-profile /etc/haproxy/haproxy.cfg.tmpl > /etc/haproxy/haproxy.cfg

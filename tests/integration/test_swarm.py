@@ -4,7 +4,8 @@ a real machine would be, and deploys the lab on it: one etcd, Patroni, Kafka, Re
 app member per node, and the load balancers on two nodes holding the VIP on their LAN. A killed
 Patroni leader or VIP holder, or a stopped Redis master, is replaced by a member on another node,
 and Swarm starts it again on its own node, where it rejoins. Node faults: the VIP holder's node
-dies, the Patroni leader's node is cut off, a node frozen by a controller that died is thawed by
+dies, the Patroni leader's node is cut off, the backup load balancer's node is cut off and its
+load balancer comes back on the node's new interface, a node frozen by a controller that died is thawed by
 `make heal ENGINE=swarm`. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
@@ -313,6 +314,51 @@ def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) ->
     return json.loads(out)["role"] if code == 0 else None
 
 
+def member_story(outer: docker.DockerClient, nodes: list[docker.DockerClient], node: str, member: str) -> str:
+    """What a failed wait for a Patroni member needs to be understood: the cluster as every
+    member sees it (states included), the member's own view and its last log lines."""
+    lines = []
+    for i, engine in enumerate(nodes, 1):
+        for ct in tasks_of(engine, f"pg{i}"):
+            code, out = exec_text(ct, ["curl", "-sS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
+            lines.append(f"pg{i}'s /cluster: {out.strip()[:1500] if code == 0 else f'exit {code}'}")
+    code, out = exec_text(outer.containers.get(f"halab-{node}"), ["sh", "-c", (
+        f"docker logs --tail 40 $(docker ps -aq --filter label=com.docker.swarm.service.name=halab_{member} | head -n 1) 2>&1")])
+    lines.append(f"{member}'s last log lines on {node} (exit {code}):\n{out}")
+    return "\n".join(lines)
+
+
+def keepalived_state(node: docker.DockerClient, lb: str) -> tuple[str, str | None] | None:
+    """(container id, the VRRP state its keepalived last entered) of a load balancer's running task."""
+    for container in tasks_of(node, lb):
+        states = re.findall(r"Entering (\w+) STATE", container.logs(tail=300).decode(errors="replace"))
+        return container.id, states[-1] if states else None
+    return None
+
+
+def backup_lb_back_after_its_nodes_cable(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
+    """The backup load balancer's node is cut off and plugged back in. Docker plugs the cable in as
+    a new interface (eth0 becomes ethN); keepalived was bound to the one that left. The revert
+    restarts the load balancer, which finds the new interface by its address and is the backup
+    again, the VIP where it was. Before, it stayed down: a later VIP holder's death lost the VIP."""
+    holder = eventually("a load balancer holding the VIP", lambda: vip_holder(nodes), timeout=30)
+    backup = "lb1" if holder == "lb2" else "lb2"
+    node, engine = f"node{backup[-1]}", nodes[int(backup[-1]) - 1]  # lbN is pinned to nodeN
+    before = keepalived_state(engine, backup)
+    assert before and before[1] == "BACKUP", before
+    with node_fault("node-partition", node, node, for_s=10):
+        eventually(f"{node} off the LAN", lambda: "halab-swarm-lan" not in
+                   outer.containers.get(f"halab-{node}").attrs["NetworkSettings"]["Networks"], timeout=30)
+    healed_at = time.monotonic()
+    interface = exec_text(outer.containers.get(f"halab-{node}"), ["ip", "-4", "-o", "addr", "show", "to", "10.78.0.0/24"])[1].split()[1]
+    eventually(f"{backup} restarted on {node}'s new interface {interface} and the backup again, {holder} still holding the VIP",
+               lambda: (now := keepalived_state(engine, backup)) and now[0] != before[0] and now[1] == "BACKUP"
+               and vip_holder(nodes) == holder, timeout=90)
+    with capsys.disabled():
+        print(f"\n[node-partition of {node}, the backup load balancer's node] back on the LAN as {interface}; {backup} "
+              f"the backup again within {time.monotonic() - healed_at:.1f} s, {holder} kept the VIP")
+
+
 def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
     """node-partition of the Patroni leader's node: the majority elects a leader, the cut-off
     primary steps down, and after the heal there is one leader and the old one follows it. Then a
@@ -337,13 +383,18 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], ca
                    timeout=60)
         stepped_down_s = time.monotonic() - cut_at
     healed_at = time.monotonic()
-    eventually(f"{leader} back from the partition, following {new_leader}",
-               lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
-               and list(r.values()).count("leader") == 1, timeout=120)
+    try:
+        eventually(f"{leader} back from the partition, following {new_leader}",
+                   lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
+                   and list(r.values()).count("leader") == 1, timeout=120)
+    except pytest.fail.Exception as e:
+        raise AssertionError(f"{e}\n{member_story(outer, nodes, cut, leader)}") from None
     with capsys.disabled():
         print(f"\n[node-partition of {cut}, the Patroni leader's node] seen off the LAN, then: leader {new_leader} on the "
               f"majority after {elected_s:.1f} s, {leader} no longer primary on the cut-off node after {stepped_down_s:.1f} s "
               f"(polls of a few seconds each); after the revert, {leader} following within {time.monotonic() - healed_at:.1f} s")
+
+    backup_lb_back_after_its_nodes_cable(outer, nodes, capsys)
 
     # A controller that dies with its fault in: the node stays frozen until `make heal`.
     frozen = subprocess.Popen(["make", "node-fault", "FAULT=node-pause", "TARGET=node3", "FOR=300"],

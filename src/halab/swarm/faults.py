@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from halab.chaos.faults.lifecycle import pause_retrying, start_if_down, unpause_if_paused
-from halab.swarm.nodes import LAN, Node, Swarm
+from halab.lab import containers, topology
+from halab.swarm.nodes import LAN, STACK, Node, Swarm, SwarmError
 
 
 class NodeFault(ABC):
@@ -65,7 +66,10 @@ class NodePause(NodeFault):
 class NodePartition(NodeFault):
     """The node's cable is pulled: it leaves the LAN, so it can reach no other node and no node
     reaches it; it keeps running, and thinks the others are gone. The revert plugs it back in at
-    its own address, which its Swarm peers know it by."""
+    its own address, which its Swarm peers know it by. Docker plugs it back in as a new interface
+    (eth0 becomes eth1, eth2...) where a real machine's would keep its name, so the load balancer
+    on the node, whose keepalived was bound to the interface that left, is restarted to find the
+    new one by its address (images/lb/entrypoint.sh); without that it stayed down for good."""
 
     name = "node-partition"
     description = "the node is cut off from the LAN and keeps running"
@@ -87,7 +91,23 @@ def _reconnect(swarm: Swarm, node: Node) -> str | None:
     if LAN in node.container.attrs["NetworkSettings"]["Networks"]:
         return None
     swarm.lan().connect(node.container, ipv4_address=node.address)
-    return f"reconnected {node.name} to the LAN at {node.address}"
+    restarted = _restart_load_balancers(node)
+    return f"reconnected {node.name} to the LAN at {node.address}" + (
+        f"; restarted {', '.join(restarted)} on its new interface" if restarted else "")
+
+
+def _restart_load_balancers(node: Node) -> list[str]:
+    """Kills the load balancer tasks on the node, through its container on this machine's engine;
+    Swarm starts them again (its restart policy). The names of those it killed. A node whose
+    engine is not up yet (just powered on) runs none: its tasks will start on the new interface."""
+    script = (f"set -e; echo killed:; docker info >/dev/null 2>&1 || exit 0; for lb in {' '.join(topology.LBS)}; do "
+              f"ids=$(docker ps -q --filter label=com.docker.swarm.service.name={STACK}_$lb); "
+              'if [ -n "$ids" ]; then docker kill $ids >/dev/null; echo "$lb"; fi; done')
+    code, out = containers.exec_text(node.container, ["sh", "-c", script])
+    if code != 0:
+        raise SwarmError(f"{node.name} is back on the LAN, but its load balancers could not be restarted "
+                         f"(exit {code}): {' '.join(out.split())[-300:]}")
+    return out.split()[1:]
 
 
 NODE_FAULTS: dict[str, type[NodeFault]] = {f.name: f for f in (NodeKill, NodePause, NodePartition)}

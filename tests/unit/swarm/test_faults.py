@@ -17,6 +17,9 @@ class FakeNodeContainer:
     def __init__(self, name: str) -> None:
         self.name, self.status, self.networks = name, "running", {LAN: {}}
         self.calls: list[str] = []
+        # The load balancers pinned to it (lbN on nodeN), and what its engine says when asked.
+        self.load_balancers = {"halab-node1": "lb1", "halab-node2": "lb2"}.get(name, "")
+        self.engine_answer: ExecResult | None = None
 
     @property
     def attrs(self) -> dict:
@@ -38,6 +41,11 @@ class FakeNodeContainer:
     def unpause(self) -> None:
         self.calls.append("unpause")
         self.status = "running"
+
+    def exec_run(self, cmd: list[str], demux: bool = False) -> ExecResult:
+        assert self.status == "running", "asked a node that is not running"
+        self.calls.append("restart the load balancers")
+        return self.engine_answer or ExecResult(0, f"killed:\n{self.load_balancers}\n".encode())
 
 
 class FakeLan:
@@ -110,12 +118,31 @@ def test_a_partitioned_node_is_plugged_back_in_at_its_own_address():
     assert swarm.lan().connected == [("halab-node3", "10.78.0.13")]
 
 
+def test_a_load_balancers_node_plugged_back_in_restarts_it_to_find_its_new_interface():
+    swarm = FakeSwarm("node1", "node2", "node3")
+    fault = faults.NodePartition(swarm, swarm.node("node2"))
+    fault.inject()
+    fault.revert()
+    assert swarm.node("node2").container.calls == ["restart the load balancers"]
+    assert swarm.lan().connected == [("halab-node2", "10.78.0.12")]
+
+
+def test_a_node_whose_load_balancers_cannot_be_restarted_says_so():
+    swarm = FakeSwarm("node1", "node2", "node3")
+    node = swarm.node("node1")
+    node.container.engine_answer = ExecResult(1, b"killed:\nError response from daemon: cannot kill container")
+    faults.NodePartition(swarm, node).inject()
+    with pytest.raises(SwarmError, match="node1 is back on the LAN, but its load balancers could not be restarted.*cannot kill"):
+        faults.heal(swarm)
+
+
 def test_heal_thaws_and_starts_nodes_before_plugging_them_in_and_then_finds_nothing():
     swarm = FakeSwarm("node1", "node2", "node3")
     faults.NodePause(swarm, swarm.node("node1")).inject()
     faults.NodePartition(swarm, swarm.node("node1")).inject()
     faults.NodeKill(swarm, swarm.node("node2")).inject()
-    assert faults.heal(swarm) == ["unpaused node1", "reconnected node1 to the LAN at 10.78.0.11", "started node2"]
+    assert faults.heal(swarm) == ["unpaused node1", "reconnected node1 to the LAN at 10.78.0.11; restarted lb1 on its new interface",
+                                  "started node2"]
     assert all(n.state == "running" for n in swarm.nodes().values())
     assert faults.heal(swarm) == []
 
