@@ -168,6 +168,22 @@ def redis(nodes: list[docker.DockerClient]) -> tuple[str, dict[str, str]] | None
     return None
 
 
+def redis_story(nodes: list[docker.DockerClient], manager: docker.DockerClient, home: docker.DockerClient, member: str) -> str:
+    """What a failed wait for a Redis member needs to be understood: what the Sentinels and members
+    say now, the member's Swarm tasks, and the last log lines of it and of each Sentinel."""
+    lines = [f"Sentinel's master and each member's role: {redis(nodes)}"]
+    for task in manager.services.get(f"halab_{member}").tasks():
+        status = task["Status"]
+        lines.append(f"{member} task {status['Timestamp'][:19]} desired {task['DesiredState']}: {status['State']} "
+                     f"{status.get('Err') or status.get('Message', '')}")
+    for container in home.containers.list(all=True, filters={"label": f"com.docker.swarm.service.name=halab_{member}"}):
+        lines.append(f"{container.name} ({container.status}):\n" + container.logs(tail=25).decode(errors="replace"))
+    for i, node in enumerate(nodes, 1):
+        for container in tasks_of(node, f"sentinel{i}"):
+            lines.append(f"sentinel{i}:\n" + container.logs(tail=15).decode(errors="replace"))
+    return "\n".join(lines)
+
+
 def redis_failover(nodes: list[docker.DockerClient], manager: docker.DockerClient, capsys) -> None:
     """The Redis master stopped on its node (its service scaled to 0, as a machine whose Redis is
     down): the Sentinels promote a replica. Started again by Swarm on its node at the same address,
@@ -192,8 +208,11 @@ def redis_failover(nodes: list[docker.DockerClient], manager: docker.DockerClien
     service.reload()
     service.scale(1)
     # The old master back, following: settled() asks for one master and two replicas.
-    eventually(f"{member} started again on its node and following {new_master}",
-               lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120)
+    try:
+        eventually(f"{member} started again on its node and following {new_master}",
+                   lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120)
+    except pytest.fail.Exception as e:
+        raise AssertionError(f"{e}\n{redis_story(nodes, manager, home, member)}") from None
     rejoined_s = time.monotonic() - stopped_at
     # And it stays that way: no second failover back to the returned member, for 20 s of asking.
     watched_until = time.monotonic() + 20
