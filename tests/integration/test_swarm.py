@@ -232,7 +232,7 @@ def vip_holder(nodes: list[docker.DockerClient]) -> str | None:
     for node in nodes:
         for lb in ("lb1", "lb2"):
             for container in tasks_of(node, lb):
-                code, out = exec_text(container, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+                code, out = exec_text(container, ["ip", "-4", "-o", "addr", "show"])  # every interface (node-partition)
                 if code == 0 and f" {VIP}/" in out:
                     return lb
     return None
@@ -360,11 +360,15 @@ def backup_lb_back_after_its_nodes_cable(outer: docker.DockerClient, nodes: list
     a new interface (eth0 becomes ethN); keepalived was bound to the one that left. The revert
     restarts the load balancer, which finds the new interface by its address and is the backup
     again, the VIP where it was. Before, it stayed down: a later VIP holder's death lost the VIP."""
-    holder = eventually("a load balancer holding the VIP", lambda: vip_holder(nodes), timeout=30)
-    backup = "lb1" if holder == "lb2" else "lb2"
-    node, engine = f"node{backup[-1]}", nodes[int(backup[-1]) - 1]  # lbN is pinned to nodeN
-    before = keepalived_state(engine, backup)
-    assert before and before[1] == "BACKUP", before
+    def edge_settled() -> tuple[str, str, tuple[str, str | None]] | None:
+        # The step before may have restarted a load balancer (a healed partition of its node).
+        holder = vip_holder(nodes)
+        backup = "lb1" if holder == "lb2" else "lb2"
+        state = keepalived_state(nodes[int(backup[-1]) - 1], backup) if holder else None  # lbN is pinned to nodeN
+        return (holder, backup, state) if state and state[1] == "BACKUP" else None
+
+    holder, backup, before = eventually("a load balancer holding the VIP and the other one its backup", edge_settled, timeout=90)
+    node, engine = f"node{backup[-1]}", nodes[int(backup[-1]) - 1]
     with node_fault("node-partition", node, node, for_s=10):
         eventually(f"{node} off the LAN", lambda: "halab-swarm-lan" not in
                    outer.containers.get(f"halab-{node}").attrs["NetworkSettings"]["Networks"], timeout=30)

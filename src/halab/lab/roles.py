@@ -22,7 +22,7 @@ HTTP_TIMEOUT = 1.5
 # --- edge: which lb holds the VIP -------------------------------------------------------------
 
 def holds_vip(ip_addr_output: str, vip: str = topology.VIP) -> bool:
-    """True when `ip -4 -o addr show dev eth0` lists the VIP."""
+    """True when `ip -4 -o addr show` (every interface) lists the VIP."""
     return re.search(rf"\binet {re.escape(vip)}/", ip_addr_output) is not None
 
 
