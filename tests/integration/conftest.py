@@ -87,8 +87,10 @@ def lab_status(env: dict | None = None) -> dict:
         pytest.fail(f"make status JSON=1 did not print JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
 
-def eventually(what: str, probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.2) -> T:
-    """Polls until probe() returns something truthy; fails naming what it waited for."""
+def eventually(what: str, probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.2,
+               explain: Callable[[], str] | None = None) -> T:
+    """Polls until probe() returns something truthy; fails naming what it waited for, and with
+    what `explain()` gathers then (the state and logs that tell why)."""
     deadline = time.monotonic() + timeout * TIME_FACTOR
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -99,4 +101,5 @@ def eventually(what: str, probe: Callable[[], T | None], timeout: float = 10.0, 
         except Exception as e:  # the service may be mid-change; keep the last reason
             last_error = e
         time.sleep(interval)
-    pytest.fail(f"{what}: not true after {timeout * TIME_FACTOR:.0f} s" + (f" (last error: {last_error})" if last_error else ""))
+    pytest.fail(f"{what}: not true after {timeout * TIME_FACTOR:.0f} s" + (f" (last error: {last_error})" if last_error else "")
+                + (f"\n{explain()}" if explain else ""))

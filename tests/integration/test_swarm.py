@@ -208,11 +208,9 @@ def redis_failover(nodes: list[docker.DockerClient], manager: docker.DockerClien
     service.reload()
     service.scale(1)
     # The old master back, following: settled() asks for one master and two replicas.
-    try:
-        eventually(f"{member} started again on its node and following {new_master}",
-                   lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120)
-    except pytest.fail.Exception as e:
-        raise AssertionError(f"{e}\n{redis_story(nodes, manager, home, member)}") from None
+    eventually(f"{member} started again on its node and following {new_master}",
+               lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120,
+               explain=lambda: redis_story(nodes, manager, home, member))
     rejoined_s = time.monotonic() - stopped_at
     # And it stays that way: no second failover back to the returned member, for 20 s of asking.
     watched_until = time.monotonic() + 20
@@ -335,7 +333,7 @@ def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) ->
 
 def member_story(outer: docker.DockerClient, nodes: list[docker.DockerClient], node: str, member: str) -> str:
     """What a failed wait for a Patroni member needs to be understood: the cluster as every
-    member sees it (states included), the member's own view and its last log lines."""
+    member sees it (states included) and the member's last log lines."""
     lines = []
     for i, engine in enumerate(nodes, 1):
         for ct in tasks_of(engine, f"pg{i}"):
@@ -406,12 +404,9 @@ def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], ca
                    timeout=60)
         stepped_down_s = time.monotonic() - cut_at
     healed_at = time.monotonic()
-    try:
-        eventually(f"{leader} back from the partition, following {new_leader}",
-                   lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
-                   and list(r.values()).count("leader") == 1, timeout=120)
-    except pytest.fail.Exception as e:
-        raise AssertionError(f"{e}\n{member_story(outer, nodes, cut, leader)}") from None
+    eventually(f"{leader} back from the partition, following {new_leader}",
+               lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
+               and list(r.values()).count("leader") == 1, timeout=120, explain=lambda: member_story(outer, nodes, cut, leader))
     with capsys.disabled():
         print(f"\n[node-partition of {cut}, the Patroni leader's node] seen off the LAN, then: leader {new_leader} on the "
               f"majority after {elected_s:.1f} s, {leader} no longer primary on the cut-off node after {stepped_down_s:.1f} s "
