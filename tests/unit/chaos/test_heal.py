@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from halab.chaos.faults.network import Partition
 from halab.chaos.heal import heal
 from halab.chaos.lab import _split_by_service
 
@@ -145,3 +146,33 @@ def test_the_helpers_output_is_cut_into_each_services_code_and_output():
         "app2": (1, ""),
         "app3": (-1, "nsenter: cannot open /proc/9/ns/net: No such file"),
     }
+
+
+class RestartableContainer(FakeContainer):
+    def restart(self, timeout: int) -> None:
+        self.calls.append("restart")
+
+
+def test_a_load_balancer_reconnected_by_heal_is_restarted_on_its_new_interface():
+    lb, app = RestartableContainer("lb1", networks=set()), RestartableContainer("app1", networks=set())
+    assert heal(FakeLab(lb, app)) == [
+        "reconnected lb1 to halab_lab, restarted it on its new interface",
+        "reconnected app1 to halab_lab",
+    ]
+    assert lb.calls == ["restart"] and app.calls == []
+
+
+class OneContainerLab(FakeLab):
+    def container(self, service: str) -> FakeContainer:
+        return self.cts[service]
+
+
+def test_reverting_a_partition_of_a_load_balancer_restarts_it_after_the_reconnect():
+    # Found on Swarm (docs/swarm.md): keepalived stayed bound to the eth0 the partition took away.
+    lab = OneContainerLab(RestartableContainer("lb2"))
+    fault = Partition(lab, "lb2")
+    lab.cts["lb2"].networks.clear()  # as inject leaves it
+    fault.revert()
+    assert lab.cts["lb2"].networks == {NETWORK} and lab.cts["lb2"].calls == ["restart"]
+    fault.revert()  # a second revert finds it connected and leaves it alone
+    assert lab.cts["lb2"].calls == ["restart"]

@@ -11,10 +11,18 @@ from pydantic import Field, field_validator, model_validator
 from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable
 from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover
+from halab.chaos.faults.lifecycle import STOP_GRACE_S
 from halab.chaos.lab import Lab, lab_dev_sh
 from halab.chaos.schema import Count, Number, Problem, custom_error, fail
 from halab.chaos.targets import Target, TargetField
 from halab.lab import topology
+
+
+# keepalived names its interface, and Docker plugs a reconnected container's cable back in as a
+# new one (eth0 leaves, eth1 comes back): a load balancer is restarted after its reconnect, and
+# finds its interface by its own address again (images/lb/entrypoint.sh). Everything else in
+# the lab goes by addresses.
+BOUND_TO_AN_INTERFACE = frozenset(topology.LBS)
 
 
 def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
@@ -23,7 +31,11 @@ def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
     if network.name in ct.attrs["NetworkSettings"]["Networks"]:
         return None
     network.connect(ct, ipv4_address=topology.ALL_SERVICES[service], aliases=[service])
-    return f"reconnected {service} to {network.name}"
+    done = f"reconnected {service} to {network.name}"
+    if service in BOUND_TO_AN_INTERFACE:
+        ct.restart(timeout=STOP_GRACE_S)
+        done += ", restarted it on its new interface"
+    return done
 
 
 # What a partition leaves: a container off the lab network, or blackhole routes (`from`). Heal
@@ -100,10 +112,7 @@ class Partition(Fault):
 
     def revert(self) -> None:
         if not self.peers:
-            ct = self.lab.container(self.service)
-            ct.reload()
-            if self.lab.network().name not in ct.attrs["NetworkSettings"]["Networks"]:
-                self.lab.network().connect(ct, ipv4_address=topology.ALL_SERVICES[self.service], aliases=[self.service])
+            _reconnect(self.lab, self.service, self.lab.container(self.service))
             return
         for peer in self.peers:
             self._route(self.service, "del", topology.ALL_SERVICES[peer], check=False)
