@@ -246,7 +246,8 @@ def crosscheck(journal_file: Path | None, witness_log: Path | None, run_dirs: tu
             agreed = sum(r.agree for r in run_rows)
             click.echo(f"{run_id}: {agreed} of {len(run_rows)} agree")
         rows = over_runs([run_rows for _, run_rows in runs])
-        _print_crosscheck(f"failover: journal vs. outside clients, medians of {len(runs)} runs", rows)
+        _print_crosscheck(f"failover: journal vs. outside clients, each scenario's medians over the {len(runs)} runs", rows,
+                          with_runs=True)
     disagree = [r for r in rows if not r.agree]
     click.echo(f"{len(rows) - len(disagree)} of {len(rows)} {'medians ' if len(runs) > 1 else ''}agree within "
                f"{TOLERANCE_S:g} s or {TOLERANCE_FRACTION:.0%}")
@@ -272,17 +273,20 @@ def _crosscheck_run(journal_file: Path, witness_log: Path) -> tuple[str, list]:
     return journal["run_id"], rows
 
 
-def _print_crosscheck(title: str, rows: list) -> None:
+def _print_crosscheck(title: str, rows: list, with_runs: bool = False) -> None:
+    """One row per scenario; with_runs: medians, and how many runs each scenario was in."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("scenario", "failover of", "journal s", "witness s", "attempts", "agree"):
+    columns = ("scenario", "failover of", *(("runs",) if with_runs else ()), "journal s", "witness s", "attempts", "agree")
+    for column in columns:
         table.add_column(column, justify="right" if column.endswith(("s", "attempts")) else "left")
     seconds = lambda v: "never recovered" if v is None else f"{v:.2f}"  # noqa: E731
     for row in rows:
-        table.add_row(row.scenario, ",".join(row.probes), seconds(row.journal_s), seconds(row.witness_s), str(row.witness_attempts),
-                      "[green]yes[/]" if row.agree else "[red]NO[/]")
+        runs = (str(row.runs),) if with_runs else ()
+        table.add_row(row.scenario, ",".join(row.probes), *runs, seconds(row.journal_s), seconds(row.witness_s),
+                      str(row.witness_attempts), "[green]yes[/]" if row.agree else "[red]NO[/]")
     console = Console() if Console().is_terminal else Console(width=120)
     console.print(table)
 

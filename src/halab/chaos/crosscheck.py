@@ -61,6 +61,7 @@ class Comparison:
     journal_s: float | None  # None: never recovered
     witness_s: float | None
     witness_attempts: int  # attempts under way during the fault window
+    runs: int = 1  # how many runs' pairs a median row was taken over (over_runs)
 
     @property
     def agree(self) -> bool:
@@ -70,7 +71,7 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "probes": list(self.probes), "journal_s": self.journal_s, "witness_s": self.witness_s,
-                "witness_attempts": self.witness_attempts, "agree": self.agree}
+                "witness_attempts": self.witness_attempts, "runs": self.runs, "agree": self.agree}
 
 
 def parse_witness(text: str) -> dict[str, list[Attempt]]:
@@ -186,5 +187,5 @@ def over_runs(runs: list[list[Comparison]]) -> list[Comparison]:
         for row in rows:
             by_scenario.setdefault(row.scenario, []).append(row)
     return [Comparison(name, rows[0].probes, _median([r.journal_s for r in rows]), _median([r.witness_s for r in rows]),
-                       sum(r.witness_attempts for r in rows))
+                       sum(r.witness_attempts for r in rows), runs=len(rows))
             for name, rows in by_scenario.items()]

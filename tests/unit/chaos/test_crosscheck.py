@@ -255,7 +255,8 @@ def test_over_runs_judges_each_scenarios_medians_and_a_run_that_never_recovered_
             [Comparison("vip-holder-kill", ("http",), 2.6, 2.2, 52)]]
     assert [r.agree for r in runs[0]] == [False, True]
     vip, pg = over_runs(runs)
-    assert (vip.scenario, vip.journal_s, vip.witness_s, vip.witness_attempts) == ("vip-holder-kill", 2.4, 2.2, 157) and vip.agree
+    assert (vip.scenario, vip.journal_s, vip.witness_s, vip.witness_attempts, vip.runs) == ("vip-holder-kill", 2.4, 2.2, 157, 3)
+    assert vip.agree and pg.runs == 2
     assert pg.journal_s == pytest.approx(8.35) and pg.witness_s is None and not pg.agree  # not a number, not a pass
 
 
@@ -279,7 +280,7 @@ def test_the_command_judges_the_medians_of_several_runs(tmp_path):
     args = ["crosscheck"] + run("r1", 6.4, 6.3) + run("r2", 4.0, 6.3) + run("r3", 6.6, 6.3)
     result = CliRunner().invoke(chaos, args)
     assert result.exit_code == 0, result.output
-    assert "r2: 0 of 1 agree" in result.output and "medians of 3 runs" in result.output and "1 of 1 medians agree" in result.output
+    assert "r2: 0 of 1 agree" in result.output and "medians over the 3 runs" in result.output and "1 of 1 medians agree" in result.output
     missing = CliRunner().invoke(chaos, ["crosscheck", "--run", str(tmp_path)])
     assert missing.exit_code == 1 and "journal.json does not exist" in missing.output and "Traceback" not in missing.output
     both = CliRunner().invoke(chaos, ["crosscheck", str(tmp_path / "r1" / "journal.json")])
