@@ -71,7 +71,7 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
     try:
         up = run("make", "up", "ENGINE=swarm", f"NODES={NODES}", check=False)
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]
-        assert "swarm ready: 3 nodes" in up.stdout
+        assert "swarm ready: 3 nodes" in up.stdout and "steady state, as on one engine" in up.stdout, up.stdout[-3000:]
 
         expected = lab_image_ids(outer)
         for endpoint in NODE_ENDPOINTS:
@@ -110,7 +110,13 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
             return roles if sorted(roles.values()) == ["leader", "replica", "sync_standby"] else None
 
         roles = eventually("Patroni with a leader, a synchronous standby and a replica", settled, timeout=120)
-        assert "Patroni (its /cluster):" in status.stdout and " leader running" in status.stdout, status.stdout
+        # The lab's own status, asked by its tools on the Swarm: the steady state of one engine, and
+        # the node each member runs on (member i pinned to node i).
+        assert "healthy: every service is up and every role has exactly one holder" in status.stdout, status.stdout
+        for i in range(1, NODES + 1):
+            for kind in ("etcd", "pg", "kafka", "redis", "sentinel"):
+                assert re.search(rf"│ {kind}{i} +│ \w+ +│ node{i} +│ running", status.stdout), (f"{kind}{i}", status.stdout)
+        assert re.search(r"│ pg\d +│ postgres │ node\d +│ running │ - +│ leader \(running\)", status.stdout), status.stdout
 
         # Kill the leader's container on its node: a member on another node takes over, and Swarm
         # starts the killed one again on its own node (its volume is there), where it rejoins.
@@ -207,19 +213,23 @@ def redis_failover(nodes: list[docker.DockerClient], manager: docker.DockerClien
     promoted_s = time.monotonic() - stopped_at
     service.reload()
     service.scale(1)
-    # The old master back, following: settled() asks for one master and two replicas.
-    eventually(f"{member} started again on its node and following {new_master}",
-               lambda: (seen := settled()) and seen[0] == new_master and seen[1][master] == "slave", timeout=120,
-               explain=lambda: redis_story(nodes, manager, home, member))
+    # The old master back, following the master the Sentinels name: settled() asks for one master
+    # and two replicas. Not necessarily the one first promoted: once (2026-11-24, load 9) the
+    # Sentinels failed over again within 1.2 s of the first promotion, 10.78.0.13 to 10.78.0.12,
+    # a Sentinel that had just switched flagging the new master down while it was being promoted.
+    current, _ = eventually(f"{member} started again on its node and a replica of the Sentinels' master",
+                            lambda: (seen := settled()) and seen[0] != master and seen[1][master] == "slave" and seen,
+                            timeout=120, explain=lambda: redis_story(nodes, manager, home, member))
     rejoined_s = time.monotonic() - stopped_at
-    # And it stays that way: no second failover back to the returned member, for 20 s of asking.
+    # And it stays that way: no failover back to the returned member, for 20 s of asking.
     watched_until = time.monotonic() + 20
     while time.monotonic() < watched_until:
         seen = redis(nodes)
-        assert seen and seen[0] == new_master and seen[1][master] == "slave", seen
+        assert seen and seen[0] != master and seen[1][master] == "slave", seen
+    moved_again = f", then the Sentinels moved it on to {current}" if current != new_master else ""
     with capsys.disabled():
-        print(f"\n[Redis master {member} ({master}) stopped] {new_master} promoted within {promoted_s:.1f} s; {member} started "
-              f"again and back as its replica within {rejoined_s:.1f} s of the stop, and still one 20 s later")
+        print(f"\n[Redis master {member} ({master}) stopped] {new_master} promoted within {promoted_s:.1f} s{moved_again}; "
+              f"{member} started again and back as a replica within {rejoined_s:.1f} s of the stop, and still one 20 s later")
 
 
 VIP = "10.78.0.10"  # bin/swarm's: .10 on the nodes' LAN

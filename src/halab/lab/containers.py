@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import docker
@@ -38,6 +39,37 @@ def client() -> docker.DockerClient:
         ) from e
 
 
+# On a Swarm (topology.ON_SWARM), bin/swarm's names: the stack, whose tasks carry their service
+# as com.docker.swarm.service.name=<stack>_<service>, and the port every node's engine listens on.
+SWARM_STACK = "halab"
+NODE_ENGINE_PORT = 2375
+# A node that is frozen or cut off does not answer; its members are then missing, not waited for.
+NODE_ENGINE_TIMEOUT_S = 3
+
+
+@functools.cache
+def node_engine(address: str) -> docker.DockerClient:
+    """A Swarm node's own engine, by its LAN address; one client per node for the process."""
+    return docker.DockerClient(base_url=f"tcp://{address}:{NODE_ENGINE_PORT}", timeout=NODE_ENGINE_TIMEOUT_S)
+
+
+def swarm_tasks() -> dict[str, Container]:
+    """Service name -> the container of its running task, on whichever node Swarm runs it, every
+    node asked at once. A task that ended is not listed: Swarm starts a new one, as a new container."""
+    def on(address: str) -> list[Container]:
+        try:
+            return node_engine(address).containers.list(filters={"label": f"com.docker.stack.namespace={SWARM_STACK}"},
+                                                        ignore_removed=True)
+        except (docker.errors.DockerException, OSError):
+            return []
+
+    with ThreadPoolExecutor(len(topology.SWARM_NODES)) as pool:
+        found = [ct for cts in pool.map(on, topology.SWARM_NODES) for ct in cts]
+    prefix = f"{SWARM_STACK}_"
+    return {ct.labels["com.docker.swarm.service.name"].removeprefix(prefix): ct for ct in found
+            if ct.labels.get("com.docker.swarm.service.name", "").startswith(prefix)}
+
+
 def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
     """Service name -> container, for the lab's compose project (one replica per service)."""
     # ignore_removed: a one-off container (make chaos's tools, a deadline) may go between the list and
@@ -45,6 +77,18 @@ def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
     found = c.containers.list(all=True, filters={"label": f"com.docker.compose.project={topology.PROJECT}"},
                               ignore_removed=True)
     return {ct.labels.get("com.docker.compose.service", ct.name): ct for ct in found}
+
+
+def node_of(container: Container) -> str | None:
+    """On a Swarm, the node whose engine runs the container (node1 for the first of
+    topology.SWARM_NODES); None on one engine."""
+    host = container.client.api.base_url.split("://", 1)[-1].split(":", 1)[0]
+    return f"node{topology.SWARM_NODES.index(host) + 1}" if host in topology.SWARM_NODES else None
+
+
+def the_lab() -> dict[str, Container]:
+    """The lab's containers by service: on this engine, or on the Swarm's nodes (topology.ON_SWARM)."""
+    return swarm_tasks() if topology.ON_SWARM else lab_containers(client())
 
 
 def state_of(service: str, container: Container | None) -> ContainerState:

@@ -14,12 +14,13 @@ _HEALTH_STYLE = {"healthy": "green", "starting": "yellow", "unhealthy": "red"}
 
 def status_table(st: LabStatus) -> Table:
     table = Table(title=f"halab — VIP {topology.VIP}", title_justify="left")
-    for col in ("service", "group", "state", "health", "role"):
+    for col in ("service", "group", *(("node",) if topology.ON_SWARM else ()), "state", "health", "role"):
         table.add_column(col)
     for s in st.services:
         table.add_row(
             s.name,
             s.group,
+            *((s.node or "-",) if topology.ON_SWARM else ()),
             f"[{_STATE_STYLE.get(s.state, 'white')}]{s.state}[/]",
             f"[{_HEALTH_STYLE.get(s.health or '', 'white')}]{s.health or '-'}[/]",
             s.role or "-",

@@ -125,7 +125,7 @@ def parse_replication_info(name: str, info: dict) -> RedisNode:
     if role in ("slave", "replica"):
         host = str(info.get("master_host", ""))
         return RedisNode(
-            name, "replica", topology.NAME_BY_IP.get(host, host or None), info.get("master_link_status") == "up"
+            name, "replica", topology.REDIS_BY_ADDRESS.get(host, host or None), info.get("master_link_status") == "up"
         )
     return RedisNode(name, None)
 
@@ -144,7 +144,7 @@ def redis_view() -> RedisView:
             with redis.Redis(host=ip, port=topology.SENTINEL_PORT, socket_timeout=1, socket_connect_timeout=1) as s:
                 addr = s.execute_command("SENTINEL", "get-master-addr-by-name", topology.SENTINEL_MASTER_NAME)
             host = addr[0].decode() if addr else None
-            answers[name] = topology.NAME_BY_IP.get(host, host) if host else None
+            answers[name] = topology.REDIS_BY_ADDRESS.get(host, host) if host else None
         except redis.RedisError:
             answers[name] = None
     return RedisView(tuple(nodes), answers)

@@ -61,7 +61,7 @@ def services_concerned(problems: list[str]) -> list[str]:
 
 def last_log_lines(services: list[str], lines: int = LOG_LINES) -> dict[str, str]:
     """The last log lines of each service, read through the Docker API."""
-    lab = containers.lab_containers(containers.client())
+    lab = containers.the_lab()
     found = {}
     for service in services:
         container = lab.get(service)

@@ -37,6 +37,7 @@ class ServiceStatus:
     state: str
     health: str | None
     role: str | None
+    node: str | None = None  # on a Swarm, the node that runs it
 
     @property
     def ok(self) -> bool:
@@ -81,7 +82,8 @@ class LabStatus:
             "kafka_partition_leaders": {str(p): b for p, b in sorted(self.kafka.partition_leaders.items())},
             "kafka_isr": {str(p): list(b) for p, b in sorted(self.kafka.isr.items())},
             "etcd_leader": next((n for n, r in self.etcd.items() if r == "leader"), None),
-            "services": {s.name: {"group": s.group, "state": s.state, "health": s.health, "role": s.role} for s in self.services},
+            "services": {s.name: {"group": s.group, "state": s.state, "health": s.health, "role": s.role,
+                                  **({"node": s.node} if topology.ON_SWARM else {})} for s in self.services},
         }
 
 
@@ -234,8 +236,7 @@ def find_problems(st: LabStatus) -> tuple[Problem, ...]:
 
 
 def collect() -> LabStatus:
-    docker_client = containers.client()
-    lab = containers.lab_containers(docker_client)
+    lab = containers.the_lab()
     with ThreadPoolExecutor(6) as pool:
         vip = pool.submit(vip_holders, lab)
         pg = pool.submit(roles.patroni_view)
@@ -250,6 +251,7 @@ def collect() -> LabStatus:
             (cs := containers.state_of(name, lab.get(name))).state,
             cs.health,
             role_of(name, partial) if cs.state == "running" else None,
+            containers.node_of(lab[name]) if name in lab else None,
         )
         for name in topology.ALL_SERVICES
     )

@@ -27,11 +27,41 @@ SUBNET = os.environ.get("HALAB_SUBNET") or "10.77.0.0/24"
 NET = _network_prefix(SUBNET)
 
 
+# On a Swarm (docs/swarm.md, "The controller") the same names stand for other places, and
+# bin/swarm runs the tools with where they are: HALAB_SWARM_NODES, the nodes' LAN addresses
+# (node1's first), and HALAB_VIP, the VIP on that LAN. A member of a kind that runs on its node's
+# own network (halab.swarm.stack) is at the address of its node, member i on node i; every other
+# member by its name, which Docker's DNS on the stack's overlay resolves to the task wherever
+# Swarm runs it. Empty: the single-engine lab.
+SWARM_NODES = tuple(a.strip() for a in os.environ.get("HALAB_SWARM_NODES", "").split(",") if a.strip())
+ON_SWARM = bool(SWARM_NODES)
+# The kinds that run on their node's host network, one member per node. Sentinel does not fail
+# over while a dead master's name does not resolve (redis/redis#12753), which is what a dead dnsrr
+# task's name does; names through Swarm's virtual IPs were tried and flapped (docs/swarm.md). The
+# load balancers too: VRRP adverts do not cross VXLAN, and the VIP is an address on the nodes' LAN.
+ON_THE_NODES_NETWORK = ("redis", "sentinel", "lb")
+
+
+def _on_swarm(name: str) -> str:
+    kind, number = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")):])
+    if kind not in ON_THE_NODES_NETWORK:
+        return name
+    if number > len(SWARM_NODES):
+        raise ValueError(f"{name} runs on node{number}, but HALAB_SWARM_NODES names {len(SWARM_NODES)} node(s): "
+                         f"{','.join(SWARM_NODES)}")
+    return SWARM_NODES[number - 1]
+
+
 def _at(*hosts: tuple[str, int]) -> dict[str, str]:
+    if ON_SWARM:
+        return {name: _on_swarm(name) for name, _ in hosts}
     return {name: f"{NET}.{host}" for name, host in hosts}
 
 
-VIP = f"{NET}.10"
+if ON_SWARM and not os.environ.get("HALAB_VIP"):
+    raise ValueError("HALAB_SWARM_NODES is set but HALAB_VIP is not: on a Swarm the VIP is an address on the "
+                     "nodes' LAN (bin/swarm sets both)")
+VIP = os.environ["HALAB_VIP"] if ON_SWARM else f"{NET}.10"
 
 LBS = _at(("lb1", 11), ("lb2", 12))
 APPS = _at(("app1", 21), ("app2", 22), ("app3", 23))
@@ -64,7 +94,9 @@ SERVICE_GROUPS: dict[str, dict[str, str]] = {
     "kafka": KAFKAS,
 }
 ALL_SERVICES: dict[str, str] = {name: ip for group in SERVICE_GROUPS.values() for name, ip in group.items()}
-NAME_BY_IP: dict[str, str] = {ip: name for name, ip in ALL_SERVICES.items()}
+# A Redis member by the address Redis and the Sentinels report. Per kind: on a Swarm, redis1,
+# sentinel1 and lb1 share node1's address.
+REDIS_BY_ADDRESS: dict[str, str] = {ip: name for name, ip in REDISES.items()}
 
 
 def kafka_bootstrap() -> list[str]:

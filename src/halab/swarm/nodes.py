@@ -21,8 +21,8 @@ from halab.lab import containers, roles, topology
 OWNER_LABEL = "halab.swarm"
 ADDRESS_LABEL = "halab.swarm.address"
 LAN = "halab-swarm-lan"
-STACK = "halab"
-ENGINE_PORT = 2375
+STACK = containers.SWARM_STACK
+ENGINE_PORT = containers.NODE_ENGINE_PORT
 PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}

@@ -38,14 +38,11 @@ from typing import Any, Callable
 
 import yaml
 
+from halab.lab.topology import ON_THE_NODES_NETWORK
+
 NET_VAR = "${HALAB_NET:-10.77.0}"
 _ADDRESS = re.compile(re.escape(NET_VAR) + r"\.(\d{1,3})\b")
 NETWORK = "lab"
-# Members that run on their node's host network, one per node. Sentinel does not fail over while a
-# dead master's name does not resolve (redis/redis#12753), which is what a dead dnsrr task's name
-# does; names through Swarm's virtual IPs were tried and flapped (docs/swarm.md).
-# The load balancers too: VRRP adverts do not cross VXLAN, and the VIP is an address on the nodes' LAN.
-ON_THE_NODES_NETWORK = ("redis", "sentinel", "lb")
 HOST_NETWORK = "nodes"  # the stack's name for Docker's `host` network
 # The one lab address no service holds: the VIP. On a Swarm it is an address on the nodes' LAN.
 VIP_OCTET = "10"

@@ -68,3 +68,38 @@ def test_output_lost_every_time_is_given_up_after_a_few_attempts():
     ct = ContainerAnswering(*[(0, b"")] * 5)
     assert containers.exec_text(ct, ["ip", "addr"]) == (0, "")
     assert ct.asked == containers.LOST_OUTPUT_ATTEMPTS
+
+
+class FakeTask:
+    def __init__(self, service: str, engine: "FakeNodeEngine") -> None:
+        self.labels = {"com.docker.stack.namespace": "halab", "com.docker.swarm.service.name": f"halab_{service}"}
+        self.client = engine
+
+
+class FakeNodeEngine:
+    """A node's engine: its address, the services it runs tasks of, or no answer at all."""
+
+    def __init__(self, address: str, services: tuple[str, ...] = (), answers: bool = True) -> None:
+        self.api = type("Api", (), {"base_url": f"http://{address}:2375"})()
+        self.tasks, self.answers = [FakeTask(s, self) for s in services], answers
+        self.containers = self
+
+    def list(self, filters: dict, ignore_removed: bool) -> list[FakeTask]:
+        assert filters == {"label": "com.docker.stack.namespace=halab"}
+        if not self.answers:
+            raise docker.errors.APIError("read timed out")  # a frozen node
+        return self.tasks
+
+
+def test_on_a_swarm_the_lab_is_every_answering_nodes_tasks_each_with_its_node(monkeypatch):
+    from halab.lab import topology
+
+    engines = {"10.78.0.11": FakeNodeEngine("10.78.0.11", ("pg1", "app2")),
+               "10.78.0.12": FakeNodeEngine("10.78.0.12", ("pg2",)),
+               "10.78.0.13": FakeNodeEngine("10.78.0.13", ("pg3",), answers=False)}
+    monkeypatch.setattr(topology, "SWARM_NODES", tuple(engines))
+    monkeypatch.setattr(topology, "ON_SWARM", True)
+    monkeypatch.setattr(containers, "node_engine", engines.__getitem__)
+    lab = containers.the_lab()
+    assert sorted(lab) == ["app2", "pg1", "pg2"]  # pg3's node does not answer: pg3 is missing
+    assert {service: containers.node_of(ct) for service, ct in lab.items()} == {"pg1": "node1", "app2": "node1", "pg2": "node2"}

@@ -73,3 +73,36 @@ def test_published_ports_bind_to_loopback_only():
     for name, svc in compose_on("10.77.0")["services"].items():
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def topology_with(env: dict) -> subprocess.CompletedProcess:
+    code = "import json; from halab.lab import topology as t; print(json.dumps([t.VIP, t.ALL_SERVICES, t.REDIS_BY_ADDRESS]))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+SWARM = {"HALAB_SWARM_NODES": "10.78.0.11,10.78.0.12, 10.78.0.13", "HALAB_VIP": "10.78.0.10"}
+
+
+def test_on_a_swarm_node_network_members_are_at_their_nodes_address_and_the_rest_by_name():
+    vip, services, redis_by_address = json.loads(topology_with(SWARM).stdout)
+    assert vip == "10.78.0.10"
+    assert [services[f"{kind}2"] for kind in ("lb", "redis", "sentinel")] == ["10.78.0.12"] * 3
+    assert [services[f"{kind}3"] for kind in ("app", "etcd", "pg", "kafka")] == ["app3", "etcd3", "pg3", "kafka3"]
+    # lb1, redis1 and sentinel1 share node1's address: a Redis address still names one member.
+    assert redis_by_address == {"10.78.0.11": "redis1", "10.78.0.12": "redis2", "10.78.0.13": "redis3"}
+
+
+def test_the_stack_and_the_topology_agree_on_what_runs_on_the_nodes_network():
+    from halab.swarm import stack
+
+    assert stack.ON_THE_NODES_NETWORK is topology.ON_THE_NODES_NETWORK
+    assert all(stack.on_the_nodes_network(name) == (name[:-1] in topology.ON_THE_NODES_NETWORK) for name in topology.ALL_SERVICES)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"HALAB_SWARM_NODES": "10.78.0.11,10.78.0.12,10.78.0.13"}, "HALAB_SWARM_NODES is set but HALAB_VIP is not"),
+    ({**SWARM, "HALAB_SWARM_NODES": "10.78.0.11,10.78.0.12"}, "3 runs on node3, but HALAB_SWARM_NODES names 2 node(s)"),
+])
+def test_a_swarm_topology_that_cannot_place_the_lab_is_refused_with_why(env, message):
+    result = topology_with(env)
+    assert result.returncode != 0 and message in result.stderr
