@@ -17,7 +17,8 @@ import uuid
 
 import docker
 
-from halab.chaos.lab import Lab
+from halab.chaos.lab import NETWORK, Lab
+from halab.lab import topology
 
 LABEL = "halab.deadline"
 IMAGE = "halab/python"
@@ -55,7 +56,9 @@ def arm(lab: Lab, after_s: float, what: str, heal_command: str = "halab heal") -
         name=f"halab-deadline-{uuid.uuid4().hex[:8]}",
         detach=True,
         auto_remove=True,
-        network_mode="none",  # heal talks to the Docker API only
+        # heal talks to the Docker API only: this engine's socket, or on a Swarm the nodes' engines
+        # at their LAN addresses, reached from the stack's overlay.
+        **({"network": NETWORK} if topology.ON_SWARM else {"network_mode": "none"}),
         environment=env,
         volumes={DOCKER_SOCKET: {"bind": "/var/run/docker.sock", "mode": "rw"}},
         labels={LABEL: what[:200]},

@@ -12,6 +12,7 @@ import docker.errors
 from halab.chaos.faults import FAULTS
 from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, in_heal_order
 from halab.chaos.lab import Lab
+from halab.lab import topology
 
 
 def heal(lab: Lab) -> list[str]:
@@ -28,6 +29,8 @@ def heal(lab: Lab) -> list[str]:
         except docker.errors.NotFound:
             continue  # its own fault removed it meanwhile: nothing left to heal
         actions.append(f"removed leftover helper container {helper.name}")
+    # On a Swarm, a member killed or stopped by a fault is held down at 0 replicas.
+    actions += [done for name in topology.ALL_SERVICES if (done := lab.let_up(name))]
     services = lab.services()
     for name, ct in services.items():
         for kind in in_docker:

@@ -28,6 +28,10 @@ def lab_dev_sh(command: str) -> list[str]:
 
 @dataclass
 class Lab:
+    """The lab on one engine, or on a Swarm (topology.ON_SWARM): each container is acted on through
+    the engine that runs it (`Container.client`), a node's own on a Swarm; `client` is the engine
+    the controller runs on, for its watchdogs."""
+
     client: docker.DockerClient
 
     @classmethod
@@ -35,7 +39,7 @@ class Lab:
         return cls(containers.client())
 
     def container(self, service: str) -> Container:
-        found = containers.lab_containers(self.client).get(service)
+        found = containers.the_lab().get(service)
         if found is None:
             from halab.chaos.errors import FaultError
 
@@ -44,16 +48,36 @@ class Lab:
 
     def services(self) -> dict[str, Container]:
         """The lab's long-running services (not the tools or one-shot containers)."""
-        return {n: c for n, c in containers.lab_containers(self.client).items() if n in topology.ALL_SERVICES}
+        return {n: c for n, c in containers.the_lab().items() if n in topology.ALL_SERVICES}
 
-    def network(self) -> Network:
-        return self.client.networks.get(NETWORK)
+    def network(self, on: Container | None = None) -> Network:
+        """The lab network, as the engine that runs `on` (default: the controller's) knows it. On
+        a Swarm the stack's overlay has the single-engine network's name."""
+        return (on.client if on is not None else self.client).networks.get(NETWORK)
+
+    # On a Swarm, a task that ends is started again by Swarm within about a second, as a new
+    # container: a member taken down stays down only while its service is scaled to 0.
+    def hold_down(self, service: str) -> None:
+        """Keeps a service that was just killed or stopped down until `let_up` (a Swarm only)."""
+        if topology.ON_SWARM:
+            containers.swarm_service(service).scale(0)
+
+    def let_up(self, service: str) -> str | None:
+        """Swarm: scales a held-down service back to 1 and says so; None when it was not held down
+        (and always on one engine, where the revert starts its container)."""
+        if not topology.ON_SWARM:
+            return None
+        found = containers.swarm_service(service)
+        if found.attrs["Spec"].get("Mode", {}).get("Replicated", {}).get("Replicas", 1) != 0:
+            return None
+        found.scale(1)
+        return f"scaled {service} back to 1 (Swarm starts it on its node)"
 
     def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:
         """Runs a command in a helper container that shares the service's network namespace, with
         NET_ADMIN there only, so the lab's own containers need no extra privileges."""
         target = self.container(service)
-        helper = self.client.containers.run(
+        helper = target.client.containers.run(
             HELPER_IMAGE,
             command,
             network_mode=f"container:{target.id}",
@@ -73,17 +97,21 @@ class Lab:
         `targets`, from ONE helper container that enters each namespace in turn with nsenter.
         Why not `in_netns` per service: creating and removing a container costs seconds on a loaded
         2-core machine, and `make heal` (the dashboard's HALT) must look into all 20 services."""
-        pids = {}
+        by_engine: dict[int, tuple[docker.DockerClient, dict[str, int]]] = {}
         for name, ct in targets.items():
             ct.reload()
             if ct.status == "running" and ct.attrs["State"].get("Pid"):
-                pids[name] = ct.attrs["State"]["Pid"]
-        if not pids:
-            return {}
+                by_engine.setdefault(id(ct.client), (ct.client, {}))[1][name] = ct.attrs["State"]["Pid"]
+        found: dict[str, tuple[int, str]] = {}
+        for engine, pids in by_engine.values():  # on a Swarm, one helper per node
+            found.update(self._in_every_netns_on(engine, pids, script))
+        return found
+
+    def _in_every_netns_on(self, engine: docker.DockerClient, pids: dict[str, int], script: str) -> dict[str, tuple[int, str]]:
         inner = shlex.quote(lab_dev_sh(script)[-1])
         program = " ".join(f"echo {_BEGIN}{name}; nsenter -t {pid} -n sh -c {inner}; echo {_END}{name} $?;"
                            for name, pid in pids.items())
-        helper = self.client.containers.run(
+        helper = engine.containers.run(
             HELPER_IMAGE, ["sh", "-c", program],
             pid_mode="host", network_mode="none",  # sees every PID; joins each namespace itself
             cap_add=["NET_ADMIN", "SYS_ADMIN"],  # SYS_ADMIN for setns(2), NET_ADMIN for tc and ip

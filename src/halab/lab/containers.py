@@ -70,6 +70,18 @@ def swarm_tasks() -> dict[str, Container]:
             if ct.labels.get("com.docker.swarm.service.name", "").startswith(prefix)}
 
 
+def swarm_service(service: str):
+    """A service of the stack, asked of the first node's engine that answers as a manager."""
+    for address in topology.SWARM_NODES:
+        try:
+            return node_engine(address).services.get(f"{SWARM_STACK}_{service}")
+        except docker.errors.NotFound:
+            raise
+        except (docker.errors.DockerException, OSError):
+            continue  # down, frozen, cut off, or a worker (only managers know services)
+    raise DockerUnavailable(f"no Swarm manager answers at {', '.join(topology.SWARM_NODES)} to ask for {service}")
+
+
 def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
     """Service name -> container, for the lab's compose project (one replica per service)."""
     # ignore_removed: a one-off container (make chaos's tools, a deadline) may go between the list and

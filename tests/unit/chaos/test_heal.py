@@ -71,8 +71,11 @@ class FakeLab:
     def services(self) -> dict[str, FakeContainer]:
         return self.cts
 
-    def network(self) -> FakeNetwork:
+    def network(self, on: FakeContainer | None = None) -> FakeNetwork:
         return FakeNetwork()
+
+    def let_up(self, service: str) -> None:
+        return None  # one engine: nothing is held down
 
     def in_every_netns(self, targets: dict[str, FakeContainer], script: str) -> dict[str, tuple[int, str]]:
         self.helper_runs += 1

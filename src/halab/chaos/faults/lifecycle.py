@@ -74,6 +74,8 @@ class _TakesItDown(Fault):
     leftovers = (STOPPED,)
 
     def revert(self) -> None:
+        if self.lab.let_up(self.service):
+            return  # on a Swarm: Swarm starts a new task of it on its node
         ct = self.lab.container(self.service)
         ct.reload()
         if ct.status == "paused":
@@ -89,6 +91,7 @@ class Kill(_TakesItDown):
 
     def inject(self) -> None:
         self.lab.container(self.service).kill(signal="SIGKILL")
+        self.lab.hold_down(self.service)
 
 
 class Stop(_TakesItDown):
@@ -98,6 +101,7 @@ class Stop(_TakesItDown):
 
     def inject(self) -> None:
         self.lab.container(self.service).stop(timeout=STOP_GRACE_S)
+        self.lab.hold_down(self.service)
 
 
 class Pause(Fault):

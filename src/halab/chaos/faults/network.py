@@ -27,10 +27,12 @@ BOUND_TO_AN_INTERFACE = frozenset(topology.LBS)
 
 def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
     ct.reload()
-    network = lab.network()
+    network = lab.network(on=ct)
     if network.name in ct.attrs["NetworkSettings"]["Networks"]:
         return None
-    network.connect(ct, ipv4_address=topology.ALL_SERVICES[service], aliases=[service])
+    # On a Swarm a member has no fixed address: the overlay gives it one, its name finds it.
+    fixed = {} if topology.ON_SWARM else {"ipv4_address": topology.ALL_SERVICES[service]}
+    network.connect(ct, aliases=[service], **fixed)
     done = f"reconnected {service} to {network.name}"
     if service in BOUND_TO_AN_INTERFACE:
         ct.restart(timeout=STOP_GRACE_S)
@@ -104,7 +106,8 @@ class Partition(Fault):
 
     def inject(self) -> None:
         if not self.peers:
-            self.lab.network().disconnect(self.lab.container(self.service), force=True)
+            target = self.lab.container(self.service)
+            self.lab.network(on=target).disconnect(target, force=True)
             return
         for peer in self.peers:
             self._route(self.service, "add", topology.ALL_SERVICES[peer])
