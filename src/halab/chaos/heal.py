@@ -23,12 +23,13 @@ def heal(lab: Lab) -> list[str]:
     lab.network()  # a lab that is down has no network: fail here, before anything is touched
     actions: list[str] = []
     # Leftover helper containers of an interrupted netns fault.
-    for helper in lab.client.containers.list(all=True, filters={"label": "halab.helper"}, ignore_removed=True):
-        try:
-            helper.remove(force=True)
-        except docker.errors.NotFound:
-            continue  # its own fault removed it meanwhile: nothing left to heal
-        actions.append(f"removed leftover helper container {helper.name}")
+    for engine in lab.engines():
+        for helper in engine.containers.list(all=True, filters={"label": "halab.helper"}, ignore_removed=True):
+            try:
+                helper.remove(force=True)
+            except docker.errors.NotFound:
+                continue  # its own fault removed it meanwhile: nothing left to heal
+            actions.append(f"removed leftover helper container {helper.name}")
     # On a Swarm, a member killed or stopped by a fault is held down at 0 replicas.
     actions += [done for name in topology.ALL_SERVICES if (done := lab.let_up(name))]
     services = lab.services()

@@ -50,6 +50,10 @@ class Lab:
         """The lab's long-running services (not the tools or one-shot containers)."""
         return {n: c for n, c in containers.the_lab().items() if n in topology.ALL_SERVICES}
 
+    def engines(self) -> list[docker.DockerClient]:
+        """Every engine that runs lab containers (and so helpers): this one, or each node's."""
+        return [containers.node_engine(a) for a in topology.SWARM_NODES] if topology.ON_SWARM else [self.client]
+
     def network(self, on: Container | None = None) -> Network:
         """The lab network, as the engine that runs `on` (default: the controller's) knows it. On
         a Swarm the stack's overlay has the single-engine network's name."""

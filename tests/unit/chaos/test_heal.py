@@ -74,6 +74,9 @@ class FakeLab:
     def network(self, on: FakeContainer | None = None) -> FakeNetwork:
         return FakeNetwork()
 
+    def engines(self) -> list[FakeLab]:
+        return [self]
+
     def let_up(self, service: str) -> None:
         return None  # one engine: nothing is held down
 
