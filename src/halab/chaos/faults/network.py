@@ -40,13 +40,27 @@ def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
     return done
 
 
-# What a partition leaves: a container off the lab network, or blackhole routes (`from`). Heal
-# reconnects a container once it runs (stage 1), and clears routes after a netem qdisc (stage 3).
+# On a Swarm, a task container taken off its overlay and connected again is not reachable from
+# the other tasks (seen 2026-11-24: pg2, reconnected, timed out connecting to pg1 for minutes, and
+# never caught up); Docker does not support re-plugging a service's task. There the partition
+# cuts the member off inside its namespace instead: a routing rule ahead of every table drops
+# what it sends (replies too, so nothing it receives is answered) on the overlay and on the
+# gateway its published ports come in by; its own loopback stays.
+CUT_RULE = ["prio", "1", "blackhole"]
+
+# What a partition leaves: a container off the lab network, blackhole routes (`from`), or on a
+# Swarm the cutting rule. Heal reconnects a container once it runs (stage 1), and clears routes
+# and the rule after a netem qdisc (stage 3).
 OFF_THE_NETWORK = ContainerLeftover(stage=1, undo=_reconnect)
 BLACKHOLE_ROUTES = NetnsLeftover(
     stage=3,
     script="ip route show type blackhole | grep -q . && ip route flush type blackhole && echo HEALED-blackhole;",
     marker="HEALED-blackhole", done="removed blackhole routes in {service}",
+)
+CUT_OFF = NetnsLeftover(
+    stage=3,
+    script="ip rule show | grep -q '^1:.*blackhole' && ip rule del prio 1 && echo HEALED-cut;",
+    marker="HEALED-cut", done="removed the rule that cut {service} off",
 )
 
 
@@ -95,7 +109,7 @@ class Partition(Fault):
 
     name = "partition"
     params_model = PartitionParams
-    leftovers = (OFF_THE_NETWORK, BLACKHOLE_ROUTES)
+    leftovers = (OFF_THE_NETWORK, BLACKHOLE_ROUTES, CUT_OFF)
 
     @property
     def peers(self) -> list[str]:
@@ -105,6 +119,11 @@ class Partition(Fault):
         return f"partition {self.service}" + (f" from {', '.join(self.peers)}" if self.peers else " from the lab network")
 
     def inject(self) -> None:
+        if not self.peers and topology.ON_SWARM:
+            code, out = self.lab.in_netns(self.service, ["ip", "rule", "add", *CUT_RULE])
+            if code != 0:
+                raise FaultError(f"could not cut {self.service} off in its namespace: {out}")
+            return
         if not self.peers:
             target = self.lab.container(self.service)
             self.lab.network(on=target).disconnect(target, force=True)
@@ -114,6 +133,11 @@ class Partition(Fault):
             self._route(peer, "add", topology.ALL_SERVICES[self.service])
 
     def revert(self) -> None:
+        if not self.peers and topology.ON_SWARM:
+            code, out = self.lab.in_netns(self.service, ["ip", "rule", "del", *CUT_RULE])
+            if code != 0 and "No such file" not in out:  # not there: already reverted
+                raise FaultError(f"could not remove the rule that cuts {self.service} off: {out}")
+            return
         if not self.peers:
             _reconnect(self.lab, self.service, self.lab.container(self.service))
             return
