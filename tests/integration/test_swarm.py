@@ -146,10 +146,10 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
         node_faults(outer, nodes, capsys)
 
         # The controller on the Swarm: scenarios of the default game day, unchanged, each fault
-        # reverted and each budget kept, no acknowledged write lost. The Redis master is killed
-        # and held down at 0 replicas until the revert; the Patroni leader is cut off in its
-        # namespace (a task taken off its overlay and plugged back in is not reachable again).
-        for scenario in ("redis-master-kill", "pg-primary-partition"):
+        # reverted and each budget kept, no acknowledged write lost. The Patroni leader is killed
+        # and held down at 0 replicas until the revert, then cut off in its namespace (a task
+        # taken off its overlay and plugged back in is not reachable again).
+        for scenario in ("pg-leader-kill", "pg-primary-partition"):
             chaos = run("make", "chaos", "ENGINE=swarm", f"SCENARIO={scenario}", check=False)
             assert chaos.returncode == 0, chaos.stdout[-4000:] + chaos.stderr[-2000:]
             journal = json.loads((ROOT / "reports" / "latest" / "journal.json").read_text())
