@@ -119,3 +119,12 @@ def test_on_one_engine_nothing_is_held_down(monkeypatch):
     lab = Lab(client=None)
     lab.hold_down("redis1")
     assert lab.let_up("redis1") is None
+
+
+def test_heal_on_a_swarm_does_not_plug_members_into_the_overlay(swarm, monkeypatch):
+    # Redis, Sentinel and the load balancers run on their node's network, and a partition there is
+    # a rule in the namespace: Docker refuses to connect a host-network task to the overlay.
+    lab, tasks, _, _ = swarm
+    from halab.chaos.faults.network import _reconnect
+
+    assert _reconnect(lab, "redis1", tasks["redis1"]) is None

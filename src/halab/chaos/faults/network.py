@@ -26,6 +26,8 @@ BOUND_TO_AN_INTERFACE = frozenset(topology.LBS)
 
 
 def _reconnect(lab: Lab, service: str, ct: Container) -> str | None:
+    if topology.ON_SWARM:
+        return None  # a partition there is a rule in the namespace (CUT_OFF); some members are on their node's network
     ct.reload()
     network = lab.network(on=ct)
     if network.name in ct.attrs["NetworkSettings"]["Networks"]:
