@@ -19,6 +19,7 @@ import docker
 
 from halab.chaos.lab import NETWORK, Lab
 from halab.lab import topology
+from halab.swarm.nodes import HOST_DOCKER_ENV
 
 LABEL = "halab.deadline"
 IMAGE = "halab/python"
@@ -50,6 +51,12 @@ def arm(lab: Lab, after_s: float, what: str, heal_command: str = "halab heal") -
     heal` for node faults: the node containers run on the same engine)."""
     seconds = math.ceil(after_s + GRACE_S)
     env = {k: v for k, v in os.environ.items() if k.startswith("HALAB_")}
+    sockets = {DOCKER_SOCKET: {"bind": "/var/run/docker.sock", "mode": "rw"}}
+    # On a Swarm's control node, also the socket of the engine that runs the nodes: heal powers on,
+    # thaws and plugs back in what a game day's node faults left (halab.swarm.nodes).
+    host = os.environ.get(HOST_DOCKER_ENV, "")
+    if host.startswith("unix://"):
+        sockets[host.removeprefix("unix://")] = {"bind": host.removeprefix("unix://"), "mode": "rw"}
     container = lab.client.containers.run(
         IMAGE,
         ["sh", "-c", f"sleep {seconds} && echo {shlex.quote(f'deadline of {what} reached: healing')} && exec {heal_command}"],
@@ -60,7 +67,7 @@ def arm(lab: Lab, after_s: float, what: str, heal_command: str = "halab heal") -
         # at their LAN addresses, reached from the stack's overlay.
         **({"network": NETWORK} if topology.ON_SWARM else {"network_mode": "none"}),
         environment=env,
-        volumes={DOCKER_SOCKET: {"bind": "/var/run/docker.sock", "mode": "rw"}},
+        volumes=sockets,
         labels={LABEL: what[:200]},
     )
     return Deadline(lab, container.id)

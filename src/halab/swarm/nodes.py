@@ -9,6 +9,7 @@ asked of the node's own engine at its LAN address, as it would be on a real mach
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import docker
@@ -27,6 +28,8 @@ PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
 ROLE_TARGETS = (*PATRONI_ROLES, "vip-holder", "redis-master")
+# Where the control node's tools find the engine that runs the node containers (bin/swarm).
+HOST_DOCKER_ENV = "HALAB_SWARM_HOST_DOCKER"
 
 
 class SwarmError(Exception):
@@ -57,7 +60,10 @@ class Swarm:
 
     @classmethod
     def connect(cls) -> "Swarm":
-        return cls(docker.from_env())
+        """This machine's engine: the process's own (`make node-fault` runs on this machine), or,
+        on the control node, the one its HALAB_SWARM_HOST_DOCKER names (bin/swarm mounts it)."""
+        host = os.environ.get(HOST_DOCKER_ENV)
+        return cls(docker.DockerClient(base_url=host, timeout=30) if host else docker.from_env())
 
     def nodes(self) -> dict[str, Node]:
         found = {}

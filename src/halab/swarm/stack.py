@@ -13,7 +13,7 @@ this module rewrites what Swarm does not support, each for a reason Swarm's own 
   is rejoining (and answers 503 for a while) would be killed in the middle of it;
 - a stateful member (one with a volume) runs on one node, by the node's `halab.node` label, with
   its volume there, so it finds its data again when it restarts; a stateless service may run
-  anywhere;
+  on any node but the control node (`CONTROL_LABEL`), which runs the tools and no member;
 - a one-shot (a service that another waits for with `service_completed_successfully`, like
   kafka-init) is retried until it succeeds, which stands in for the `depends_on` it had;
 - `env_file` (the profile) is written into the environment, so the stack file stands alone;
@@ -44,6 +44,8 @@ NET_VAR = "${HALAB_NET:-10.77.0}"
 _ADDRESS = re.compile(re.escape(NET_VAR) + r"\.(\d{1,3})\b")
 NETWORK = "lab"
 HOST_NETWORK = "nodes"  # the stack's name for Docker's `host` network
+# The control node (bin/swarm) carries this label: it runs the tools, never a member of the lab.
+CONTROL_LABEL = "halab.control"
 # The one lab address no service holds: the VIP. On a Swarm it is an address on the nodes' LAN.
 VIP_OCTET = "10"
 VIP = "the VIP"
@@ -190,6 +192,8 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         }
         if spec.get("volumes") or on_the_nodes_network(name) or published:
             spec["deploy"]["placement"] = {"constraints": [f"node.labels.halab.node == {node_of(name, nodes)}"]}
+        else:  # anywhere but the control node, which holds only the tools' images (bin/swarm)
+            spec["deploy"]["placement"] = {"constraints": [f"node.labels.{CONTROL_LABEL} != true"]}
         for mount in spec.get("volumes", []):
             volumes[mount.split(":", 1)[0]] = {}
         out[name] = spec

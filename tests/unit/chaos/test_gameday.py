@@ -187,7 +187,7 @@ def test_unknown_fault_lists_faults_and_suggests() -> None:
     report, problems = problems_of("unknown_fault")
     assert problems == [
         "scenarios[0].fault: unknown fault 'kil'; available: kill, stop, pause, restart, partition, delay, "
-        "loss, kill-process, none; did you mean 'kill'? (line 5)"
+        "loss, kill-process, node-kill, node-pause, node-partition, none; did you mean 'kill'? (line 5)"
     ]
     assert report.startswith(f"invalid game-day file '{FIXTURES / 'unknown_fault.yaml'}' (1 problem):\n  ")
 
@@ -327,7 +327,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
         "defaults.probes[1]: unknown probe 'htp'; available: http, postgres, redis, kafka; "
         "did you mean 'http'? (line 5)",
         "scenarios[0].fault: unknown fault 'kil'; available: kill, stop, pause, restart, partition, delay, "
-        "loss, kill-process, none; did you mean 'kill'? (line 9)",
+        "loss, kill-process, node-kill, node-pause, node-partition, none; did you mean 'kill'? (line 9)",
         "scenarios[1].name: must be a slug: lowercase letters, digits and dashes, 1 to 64 characters, "
         "starting with a letter or digit, got 'Pg Kill'; try 'pg-kill' (line 12)",
         "scenarios[1].description: must not be empty: say what fails and which mechanism should recover it "

@@ -79,7 +79,7 @@ def test_kafka_init_is_retried_until_it_succeeds_and_runs_anywhere_while_brokers
     services = build(compose, ["kafka1", "kafka2", "kafka3", "kafka-init"])["services"]
     init = services["kafka-init"]
     assert init["deploy"]["restart_policy"]["condition"] == "on-failure"  # stands in for its depends_on
-    assert "placement" not in init["deploy"] and init["entrypoint"] == ["/usr/local/bin/kafka-create-topics"]
+    assert init["deploy"]["placement"]["constraints"] == ["node.labels.halab.control != true"] and init["entrypoint"] == ["/usr/local/bin/kafka-create-topics"]
     assert init["environment"]["KAFKA_BOOTSTRAP"] == "kafka1:9092,kafka2:9092,kafka3:9092"
     assert services["kafka2"]["environment"]["KAFKA_VOTERS"] == "1@kafka1:9093,2@kafka2:9093,3@kafka3:9093"
     assert services["kafka2"]["deploy"]["restart_policy"]["condition"] == "any"

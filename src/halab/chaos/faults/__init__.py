@@ -10,10 +10,13 @@ from halab.chaos.faults.base import Fault, FaultParams, FaultUnavailable, NoPara
 from halab.chaos.faults.control import NoFault
 from halab.chaos.faults.lifecycle import Kill, Pause, Restart, Stop
 from halab.chaos.faults.network import Delay, DelayParams, Loss, LossParams, Partition, PartitionParams
+from halab.chaos.faults.node import NodeKill, NodePartition, NodePause
 from halab.chaos.faults.process import KillProcess, KillProcessParams
 
-# In the order messages list them; `none`, the control, last.
-FAULTS: dict[str, type[Fault]] = {f.name: f for f in (Kill, Stop, Pause, Restart, Partition, Delay, Loss, KillProcess, NoFault)}
+# In the order messages list them; the node faults (a Swarm's) after the containers', `none`, the
+# control, last.
+FAULTS: dict[str, type[Fault]] = {f.name: f for f in (Kill, Stop, Pause, Restart, Partition, Delay, Loss, KillProcess,
+                                                      NodeKill, NodePause, NodePartition, NoFault)}
 
 __all__ = [
     "FAULTS", "DelayParams", "Fault", "FaultParams", "FaultUnavailable", "KillProcessParams", "LossParams",
