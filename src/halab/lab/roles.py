@@ -97,6 +97,9 @@ class RedisNode:
 class RedisView:
     nodes: tuple[RedisNode, ...]
     sentinel_answers: dict[str, str | None] = field(default_factory=dict)  # sentinel -> master
+    # Sentinels in TILT mode: after a stall of over 2 s (a frozen machine, a stalled host) a
+    # Sentinel distrusts its own timers and for 30 s acts in no failover, nor votes down a master.
+    sentinels_in_tilt: tuple[str, ...] = ()
 
     @property
     def masters(self) -> list[str]:
@@ -139,15 +142,18 @@ def redis_view() -> RedisView:
         except redis.RedisError:
             nodes.append(RedisNode(name, None))
     answers: dict[str, str | None] = {}
+    tilted = []
     for name, ip in topology.SENTINELS.items():
         try:
             with redis.Redis(host=ip, port=topology.SENTINEL_PORT, socket_timeout=1, socket_connect_timeout=1) as s:
                 addr = s.execute_command("SENTINEL", "get-master-addr-by-name", topology.SENTINEL_MASTER_NAME)
+                if s.info("sentinel").get("sentinel_tilt"):
+                    tilted.append(name)
             host = addr[0].decode() if addr else None
             answers[name] = topology.REDIS_BY_ADDRESS.get(host, host) if host else None
         except redis.RedisError:
             answers[name] = None
-    return RedisView(tuple(nodes), answers)
+    return RedisView(tuple(nodes), answers, tuple(tilted))
 
 
 # --- Kafka --------------------------------------------------------------------------------------

@@ -218,6 +218,10 @@ def find_problems(st: LabStatus) -> tuple[Problem, ...]:
     elif st.redis.master is None:
         problems.append(Problem(f"the Sentinels name {st.redis.agreed_master} as master, but it is not one",
                                 [*topology.SENTINELS, st.redis.agreed_master]))
+    if st.redis.sentinels_in_tilt:
+        problems.append(Problem(f"{', '.join(st.redis.sentinels_in_tilt)} in TILT mode: after a stall (a frozen or "
+                                "stalled machine) a Sentinel sits out failovers for 30 s, so a failure now could "
+                                "find no quorum", list(st.redis.sentinels_in_tilt)))
     if st.kafka.controller is None:
         problems.append(Problem("no Kafka active controller found", topology.KAFKAS))
     for topic, (leaders, isr) in st.kafka.topics().items():

@@ -100,6 +100,16 @@ def test_replica_without_link_is_reported():
     assert "Redis replica redis2 has no link to its master" in lab(redis=rds).problems
 
 
+def test_a_sentinel_in_tilt_mode_is_not_steady():
+    # Seen on a Swarm: a node frozen for 20 s came back with its Sentinel in TILT, and the next
+    # scenario's Redis failover found no quorum until TILT ended 30 s later.
+    tilted = roles.RedisView(HEALTHY_REDIS.nodes, HEALTHY_REDIS.sentinel_answers, ("sentinel2",))
+    st = lab(redis=tilted)
+    assert not st.healthy
+    assert st.problems[0].startswith("sentinel2 in TILT mode"), st.problems
+    assert lab().healthy
+
+
 def test_leaderless_partition_is_reported():
     kafka = roles.KafkaView("kafka1", {0: "kafka1", 1: None}, {})
     assert any("without a leader: [1]" in p for p in lab(kafka=kafka).problems)
