@@ -1,12 +1,13 @@
 """Beyond one engine (docs/swarm.md): `make up ENGINE=swarm NODES=3` forms a Swarm of three
 Docker-in-Docker nodes holding the lab's images, each node reachable by its own Docker endpoint as
-a real machine would be, and deploys the lab on it: one etcd, Patroni, Kafka, Redis, Sentinel and
-app member per node, and the load balancers on two nodes holding the VIP on their LAN. A killed
-Patroni leader or VIP holder, or a stopped Redis master, is replaced by a member on another node,
-and Swarm starts it again on its own node, where it rejoins. Node faults: the VIP holder's node
-dies, the Patroni leader's node is cut off, the backup load balancer's node is cut off and its
-load balancer comes back on the node's new interface, a node frozen by a controller that died is thawed by
-`make heal ENGINE=swarm`. `make down ENGINE=swarm` leaves nothing behind."""
+a real machine would be, and a control node that runs the tools and no member; and deploys the lab
+on it: one etcd, Patroni, Kafka, Redis, Sentinel and app member per node, and the load balancers on
+two nodes holding the VIP on their LAN. A killed Patroni leader or VIP holder, or a stopped Redis
+master, is replaced by a member on another node, and Swarm starts it again on its own node, where
+it rejoins. The Swarm game day: the VIP holder's node dies, the Patroni leader's node freezes, a
+minority node is cut off. By hand: the backup load balancer's node is cut off and its load
+balancer comes back on the node's new interface, a node frozen by a controller that died is thawed
+by `make heal ENGINE=swarm`. `make down ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ NODES = 3
 # bin/swarm's defaults: HALAB_SWARM_SUBNET 10.78.0.0/24, node i at .10 + i.
 NODE_ENDPOINTS = [f"tcp://10.78.0.{10 + i}:2375" for i in range(1, NODES + 1)]
 OWNER = "label=halab.swarm"
+CONTROL_ENDPOINT = "tcp://10.78.0.9:2375"  # bin/swarm's control node
 
 
 def lab_image_ids(outer: docker.DockerClient) -> dict[str, str]:
@@ -51,18 +53,6 @@ def patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
             code, out = exec_text(container, ["curl", "-fsS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
             if code == 0:
                 return {m["name"]: m["role"] for m in json.loads(out)["members"] if m["state"] in ("running", "streaming")}
-    return {}
-
-
-def reachable_patroni(nodes: list[docker.DockerClient]) -> dict[str, str]:
-    """`patroni`, asked of the nodes whose engines answer (not a dead or cut-off one)."""
-    for node in nodes:
-        try:
-            roles = patroni([node])
-        except docker.errors.DockerException:
-            continue
-        if roles:
-            return roles
     return {}
 
 
@@ -142,7 +132,10 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("holds all") == NODES, again.stdout
 
-        vip_holders_node_dies(outer, nodes, capsys)
+        # The control node runs the tools and no member of the lab.
+        control = docker.DockerClient(base_url=CONTROL_ENDPOINT, timeout=30)
+        assert control.containers.list(filters={"label": "com.docker.stack.namespace=halab"}) == []
+        swarm_game_day(capsys)
         node_faults(outer, nodes, capsys)
 
         # The controller on the Swarm: scenarios of the default game day, unchanged, each fault
@@ -313,57 +306,25 @@ def node_fault(kind: str, target: str, node: str, for_s: int) -> Iterator[None]:
     assert f"injected {kind} {node} ({target})" in output and f"reverted {kind} {node}" in output, output
 
 
-def vip_holders_node_dies(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
-    """The VIP holder's node dies with everything on it (`node-kill vip-holder`): the other load
-    balancer's node takes the VIP, orders go through again once what died with the node (its
-    Patroni, Redis, Kafka and etcd members, an app replica) is failed over or routed around, and
-    when the node is powered on again its members rejoin and the VIP stays where it went."""
-    holder = eventually("a load balancer holding the VIP", lambda: vip_holder(nodes), timeout=30)
-    dead = f"node{holder[-1]}"  # lbN is pinned to nodeN
-    alive = [n for i, n in enumerate(nodes, 1) if f"node{i}" != dead]
-    eventually("Patroni settled before the node dies",
-               lambda: sorted(reachable_patroni(nodes).values()) == ["leader", "replica", "sync_standby"], timeout=120)
-    with node_fault("node-kill", "vip-holder", dead, for_s=40):
-        eventually(f"{dead} powered off", lambda: outer.containers.get(f"halab-{dead}").status == "exited", timeout=30)
-        killed_at = time.monotonic()
-        other = eventually("the other load balancer holding the VIP",
-                           lambda: (h := vip_holder(alive)) and h != holder and h, timeout=30)
-        moved_s = time.monotonic() - killed_at
-        eventually(f"an order through the VIP with {dead} dead", lambda: order_through_the_vip() == 201, timeout=90)
-        served_s = time.monotonic() - killed_at
-    powered_on_at = time.monotonic()
-    eventually(f"{dead}'s members back: Patroni with a leader, a synchronous standby and a replica, {holder} on its node",
-               lambda: sorted(reachable_patroni(nodes).values()) == ["leader", "replica", "sync_standby"]
-               and len(tasks_of(nodes[int(dead[-1]) - 1], holder)) == 1, timeout=180)
-    assert vip_holder(nodes) == other
-    assert order_through_the_vip() == 201
-    with capsys.disabled():
-        print(f"\n[node-kill of {dead}, the VIP holder's node] {other} held the VIP within {moved_s:.1f} s of the power-off, "
-              f"an order went through within {served_s:.1f} s; powered on again, {dead}'s members rejoined within "
-              f"{time.monotonic() - powered_on_at:.1f} s and {holder} did not take the VIP back")
-
-
-def role_seen_from_inside(outer: docker.DockerClient, node: str, member: str) -> str | None:
-    """A member's own Patroni role, asked through this machine's engine and the node's: it works
-    while the node is cut off from the LAN, where nothing else can reach it."""
-    code, out = exec_text(outer.containers.get(f"halab-{node}"), ["sh", "-c", (
-        f"docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=halab_{member}) "
-        "curl -fsS --max-time 3 http://127.0.0.1:8008/patroni")])
-    return json.loads(out)["role"] if code == 0 else None
-
-
-def member_story(outer: docker.DockerClient, nodes: list[docker.DockerClient], node: str, member: str) -> str:
-    """What a failed wait for a Patroni member needs to be understood: the cluster as every
-    member sees it (states included) and the member's last log lines."""
-    lines = []
-    for i, engine in enumerate(nodes, 1):
-        for ct in tasks_of(engine, f"pg{i}"):
-            code, out = exec_text(ct, ["curl", "-sS", "--max-time", "3", "http://127.0.0.1:8008/cluster"])
-            lines.append(f"pg{i}'s /cluster: {out.strip()[:1500] if code == 0 else f'exit {code}'}")
-    code, out = exec_text(outer.containers.get(f"halab-{node}"), ["sh", "-c", (
-        f"docker logs --tail 40 $(docker ps -aq --filter label=com.docker.swarm.service.name=halab_{member} | head -n 1) 2>&1")])
-    lines.append(f"{member}'s last log lines on {node} (exit {code}):\n{out}")
-    return "\n".join(lines)
+def swarm_game_day(capsys) -> None:
+    """The Swarm game day (gamedays/swarm.yaml), its controller on the control node: the VIP
+    holder's node dies, the Patroni leader's node freezes, the Redis master's node (a minority) is
+    cut off. Each scenario must keep its budget with no acknowledged write lost, see the role move,
+    and end in steady state: one holder of every role again, no split brain after the heal."""
+    chaos = run("make", "chaos", "ENGINE=swarm", "FILE=gamedays/swarm.yaml", check=False)
+    journal = json.loads((ROOT / "reports" / "latest" / "journal.json").read_text())
+    outcome = {s["name"]: (s["verdict"], s.get("reasons")) for s in journal["scenarios"]}
+    assert chaos.returncode == 0, (outcome, chaos.stdout[-4000:], chaos.stderr[-2000:])
+    assert outcome == {name: ("pass", []) for name in ("vip-holder-node-kill", "pg-leader-node-pause", "minority-node-partition")}, outcome
+    assert not journal["revert_failed"]
+    for scenario in journal["scenarios"]:
+        assert all(w["lost"] == 0 for w in scenario["writes"].values()), (scenario["name"], scenario["writes"])
+        assert scenario["role_change"]["new_holder"] not in (None, scenario["role_change"]["old_holder"]), scenario["role_change"]
+        with capsys.disabled():
+            print(f"\n[Swarm game day: {scenario['name']}] {scenario['fault_description']}: failover {scenario['failover_s']} s "
+                  f"(worst probe), {scenario['requests_failed']} of {scenario['requests_total']} requests failed, no write lost, "
+                  f"{scenario['role_change']['role']} {scenario['role_change']['old_holder']} → {scenario['role_change']['new_holder']}, "
+                  f"steady again {scenario['back_to_steady_s']} s after the revert")
 
 
 def keepalived_state(node: docker.DockerClient, lb: str) -> tuple[str, str | None] | None:
@@ -402,37 +363,8 @@ def backup_lb_back_after_its_nodes_cable(outer: docker.DockerClient, nodes: list
 
 
 def node_faults(outer: docker.DockerClient, nodes: list[docker.DockerClient], capsys) -> None:
-    """node-partition of the Patroni leader's node: the majority elects a leader, the cut-off
-    primary steps down, and after the heal there is one leader and the old one follows it. Then a
-    node frozen by a controller that died is thawed by `make heal ENGINE=swarm`."""
-    roles = eventually("Patroni settled before the partition",
-                       lambda: (r := reachable_patroni(nodes)) and sorted(r.values()) == ["leader", "replica", "sync_standby"] and r,
-                       timeout=120)
-    leader = next(m for m, r in roles.items() if r == "leader")
-    cut = f"node{leader[-1]}"
-    with node_fault("node-partition", "pg-leader", cut, for_s=40):
-        eventually(f"{cut} off the LAN", lambda: "halab-swarm-lan" not in
-                   outer.containers.get(f"halab-{cut}").attrs["NetworkSettings"]["Networks"], timeout=30)
-        cut_at = time.monotonic()
-        majority = [n for i, n in enumerate(nodes, 1) if f"node{i}" != cut]
-        new_leader = eventually("a Patroni leader on the majority side",
-                                lambda: next((m for m, r in patroni(majority).items() if r == "leader" and m != leader), None),
-                                timeout=60)
-        elected_s = time.monotonic() - cut_at
-        # No split brain: the primary on the cut-off node lost etcd and stepped down by itself.
-        eventually(f"{leader}, cut off on {cut}, no longer primary",
-                   lambda: (r := role_seen_from_inside(outer, cut, leader)) is not None and r not in ("master", "primary"),
-                   timeout=60)
-        stepped_down_s = time.monotonic() - cut_at
-    healed_at = time.monotonic()
-    eventually(f"{leader} back from the partition, following {new_leader}",
-               lambda: (r := patroni(nodes)).get(new_leader) == "leader" and r.get(leader) in ("replica", "sync_standby")
-               and list(r.values()).count("leader") == 1, timeout=120, explain=lambda: member_story(outer, nodes, cut, leader))
-    with capsys.disabled():
-        print(f"\n[node-partition of {cut}, the Patroni leader's node] seen off the LAN, then: leader {new_leader} on the "
-              f"majority after {elected_s:.1f} s, {leader} no longer primary on the cut-off node after {stepped_down_s:.1f} s "
-              f"(polls of a few seconds each); after the revert, {leader} following within {time.monotonic() - healed_at:.1f} s")
-
+    """`make node-fault` outside a game day: the backup load balancer's node cut off and plugged
+    back in, then a node frozen by a controller that died, thawed by `make heal ENGINE=swarm`."""
     backup_lb_back_after_its_nodes_cable(outer, nodes, capsys)
 
     # A controller that dies with its fault in: the node stays frozen until `make heal`.

@@ -7,16 +7,12 @@ What can be left behind is the faults' own knowledge (`Fault.leftovers`, see
 
 from __future__ import annotations
 
-import os
-
 import docker.errors
 
 from halab.chaos.faults import FAULTS
-from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, in_heal_order
+from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, NodeLeftover, in_heal_order
 from halab.chaos.lab import Lab
 from halab.lab import topology
-from halab.swarm import faults as node_faults
-from halab.swarm.nodes import HOST_DOCKER_ENV, Swarm
 
 
 def heal(lab: Lab) -> list[str]:
@@ -26,9 +22,10 @@ def heal(lab: Lab) -> list[str]:
     in_netns = [kind for kind in kinds if isinstance(kind, NetnsLeftover)]
     lab.network()  # a lab that is down has no network: fail here, before anything is touched
     actions: list[str] = []
-    # On a Swarm's control node, the nodes first: a node must run before what is on it is repaired.
-    if topology.ON_SWARM and os.environ.get(HOST_DOCKER_ENV):
-        actions += node_faults.heal(Swarm.connect())
+    # On a Swarm, the nodes first: a node must run before what is on it can be repaired.
+    for kind in kinds:
+        if isinstance(kind, NodeLeftover):
+            actions += kind.undo()
     # Leftover helper containers of an interrupted netns fault.
     for engine in lab.engines():
         for helper in engine.containers.list(all=True, filters={"label": "halab.helper"}, ignore_removed=True):

@@ -279,6 +279,7 @@ class GameDayRunner:
                 run.injected_at = self.clock()
                 fault.inject()
                 run.inject_returned_at = self.clock()
+                result.fault_description = fault.describe()  # a node fault names its node once it found it
                 self.env.wait(sc.duration_s or d.duration_s)
                 self.progress.enter("reverting")
                 with shielded_from_interrupts():

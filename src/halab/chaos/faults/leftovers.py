@@ -37,7 +37,16 @@ class NetnsLeftover:
     done: str  # the line saying what was removed, with {service}
 
 
-Leftover = ContainerLeftover | NetnsLeftover
+@dataclass(frozen=True)
+class NodeLeftover:
+    """Damage to a whole Swarm node (powered off, frozen, unplugged from the LAN), undone through
+    the engine that runs the nodes; before anything on a node can be repaired."""
+
+    stage: int
+    undo: Callable[[], list[str]]  # () -> one line per repair
+
+
+Leftover = ContainerLeftover | NetnsLeftover | NodeLeftover
 
 
 def in_heal_order(kinds: Iterable[Leftover]) -> list[Leftover]:

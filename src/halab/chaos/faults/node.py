@@ -15,12 +15,26 @@ from typing import ClassVar
 
 from halab.chaos.errors import FaultError
 from halab.chaos.faults.base import Fault, FaultUnavailable
+from halab.chaos.faults.leftovers import NodeLeftover
 from halab.lab import containers, topology
 from halab.swarm.nodes import HOST_DOCKER_ENV, Swarm, SwarmError
 
 
+def _heal_nodes() -> list[str]:
+    if not (topology.ON_SWARM and os.environ.get(HOST_DOCKER_ENV)):
+        return []  # no nodes, or none this controller can reach
+    from halab.swarm.faults import heal
+
+    return heal(Swarm.connect())
+
+
+# A node off, frozen or unplugged: stage -1, a node must run before what is on it is repaired.
+NODE_DOWN = NodeLeftover(stage=-1, undo=_heal_nodes)
+
+
 class _OnItsNode(Fault):
     kind: ClassVar[str]  # the halab.swarm.faults fault it injects
+    leftovers = (NODE_DOWN,)
 
     _injected = None  # the node fault, once the target's node is known
 
