@@ -22,7 +22,7 @@ certs: ## Copy the host's locally added CA certificates into certs/ for the imag
 images: ## Build every image that is missing or out of date
 	@bin/lab images
 
-up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; ENGINE=swarm NODES=3 forms a Swarm and deploys the Postgres tier on it)
+up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; ENGINE=swarm NODES=3 forms a Swarm of three nodes and a control node and deploys the lab on it)
 	@PROFILE=$(PROFILE) bin/lab up
 
 status: ## Who holds each role right now (JSON=1 for JSON)
@@ -31,7 +31,7 @@ status: ## Who holds each role right now (JSON=1 for JSON)
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint
 
-chaos: ## Run the default game day (SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check; JUNIT=path for JUnit XML; GUIDED=1 for a workshop)
+chaos: ## Run the default game day (ENGINE=swarm: then the Swarm game day; SCENARIO=name for one; FILE=path for another; WITNESS=1 to cross-check; JUNIT=path for JUnit XML; GUIDED=1 for a workshop)
 	@SCENARIO=$(SCENARIO) FILE=$(FILE) WITNESS=$(WITNESS) JUNIT=$(JUNIT) GUIDED=$(GUIDED) bin/lab chaos
 
 bench: ## Failover under stock timers beside tuned ones (RUNS=3, PROFILES="stock tuned", SCENARIO="a b")

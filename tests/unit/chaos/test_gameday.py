@@ -53,6 +53,21 @@ def problems_of(name: str) -> tuple[str, list[str]]:
     return str(error.value), error.value.problems
 
 
+# --- the Swarm game day --------------------------------------------------------------------------
+
+def test_the_swarm_game_day_kills_freezes_and_cuts_off_a_node_of_a_role_and_expects_it_to_move():
+    swarm = load_gameday(ROOT / "gamedays" / "swarm.yaml")
+    assert [(s.name, s.fault, str(s.target)) for s in swarm.scenarios] == [
+        ("vip-holder-node-kill", "node-kill", "vip-holder"),
+        ("pg-leader-node-pause", "node-pause", "pg-leader"),
+        ("minority-node-partition", "node-partition", "redis-master"),
+    ]
+    # A node takes several roles with it: each budget judges the worst probe, and no write is lost.
+    for scenario in swarm.scenarios:
+        assert scenario.expects_role_change() and scenario.budget.failover_of is None, scenario.name
+        assert scenario.budget.max_lost_writes.get("postgres") == 0 and scenario.budget.max_lost_writes.get("http") == 0
+
+
 # --- the default game day ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
