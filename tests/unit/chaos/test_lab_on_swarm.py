@@ -79,7 +79,7 @@ class FakeTask:
 @pytest.fixture
 def swarm(monkeypatch):
     node1, node2 = FakeEngine(), FakeEngine()
-    tasks = {"redis1": FakeTask("redis1", node1), "pg2": FakeTask("pg2", node2)}
+    tasks = {"redis1": FakeTask("redis1", node1), "pg2": FakeTask("pg2", node2), "lb1": FakeTask("lb1", node1)}
     services = {name: FakeService() for name in topology.ALL_SERVICES}
     monkeypatch.setattr(topology, "ON_SWARM", True)
     monkeypatch.setattr(containers, "the_lab", lambda: {n: t for n, t in tasks.items() if t.status == "running"})
@@ -95,6 +95,20 @@ def test_a_member_taken_down_stays_down_at_0_replicas_until_the_revert_scales_it
     assert tasks["redis1"].signals and services["redis1"].scaled == [0]
     taken.revert()  # its container is gone from the running tasks: Swarm starts a new one
     assert services["redis1"].scaled == [0, 1]
+
+
+def test_a_killed_load_balancer_is_not_held_down_swarm_restarts_it_at_once(swarm):
+    # Held down, its node kept the VIP keepalived had put on its interface, and answered ARP for it.
+    lab, tasks, services, _ = swarm
+    killed = Kill(lab, "lb1")
+    killed.inject()
+    assert tasks["lb1"].signals == ["SIGKILL"] and services["lb1"].scaled == []
+    killed.revert()  # Swarm started it already, as a new task; nothing to scale back
+    assert services["lb1"].scaled == []
+    stopped = Stop(lab, "lb1")  # a graceful stop lets keepalived take its VIP off: held down as any other
+    tasks["lb1"].status = "running"
+    stopped.inject()
+    assert services["lb1"].scaled == [0]
 
 
 def test_heal_lets_every_held_down_member_up_and_nothing_else(swarm, monkeypatch):
