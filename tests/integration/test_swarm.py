@@ -74,11 +74,15 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
 
         manager = docker.DockerClient(base_url=NODE_ENDPOINTS[0], timeout=30)
         members = manager.nodes.list()
-        assert sorted(n.attrs["Description"]["Hostname"] for n in members) == ["node1", "node2", "node3"]
-        assert all(n.attrs["Status"]["State"] == "ready" for n in members)
-        # Three managers: the Swarm's own quorum survives any one node.
-        assert sum("ManagerStatus" in n.attrs for n in members) == 3
-        assert {n.attrs["Spec"]["Labels"].get("halab.node") for n in members} == {"node1", "node2", "node3"}
+        by_name = {n.attrs["Description"]["Hostname"]: n.attrs for n in members}
+        assert sorted(by_name) == ["control", "node1", "node2", "node3"]
+        assert all(n["Status"]["State"] == "ready" for n in by_name.values())
+        # Three managers: the Swarm's own quorum survives any one node. The control node, which
+        # runs the tools out of every node fault's reach, is a worker that no member is placed on.
+        assert sorted(name for name, n in by_name.items() if "ManagerStatus" in n) == ["node1", "node2", "node3"]
+        assert {name: n["Spec"]["Labels"].get("halab.node") for name, n in by_name.items()} == {
+            "control": None, "node1": "node1", "node2": "node2", "node3": "node3"}
+        assert by_name["control"]["Spec"]["Labels"].get("halab.control") == "true"
 
         status = run("make", "-s", "status", "ENGINE=swarm", check=False)
         assert status.returncode == 0, status.stderr
