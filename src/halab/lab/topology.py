@@ -42,8 +42,19 @@ ON_SWARM = bool(SWARM_NODES)
 ON_THE_NODES_NETWORK = ("redis", "sentinel", "lb")
 
 
+def kind_of(member: str) -> str:
+    """redis2 -> redis: the cluster a numbered member belongs to."""
+    return member.rstrip("0123456789")
+
+
+def number_of(member: str) -> int | None:
+    """pg2 -> 2: a member's number within its cluster; None for a service without one."""
+    digits = member[len(kind_of(member)):]
+    return int(digits) if digits else None
+
+
 def _on_swarm(name: str) -> str:
-    kind, number = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")):])
+    kind, number = kind_of(name), number_of(name) or 0
     if kind not in ON_THE_NODES_NETWORK:
         return name
     if number > len(SWARM_NODES):

@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import yaml
 
-from halab.lab.topology import ON_THE_NODES_NETWORK
+from halab.lab.topology import ON_THE_NODES_NETWORK, kind_of, number_of
 
 NET_VAR = "${HALAB_NET:-10.77.0}"
 _ADDRESS = re.compile(re.escape(NET_VAR) + r"\.(\d{1,3})\b")
@@ -81,13 +81,8 @@ def addresses(compose: dict) -> dict[str, str]:
     return found
 
 
-def _kind(member: str) -> str:
-    """redis2 -> redis: the cluster a numbered member belongs to."""
-    return re.sub(r"\d+$", "", member)
-
-
 def on_the_nodes_network(member: str) -> bool:
-    return _kind(member) in ON_THE_NODES_NETWORK
+    return kind_of(member) in ON_THE_NODES_NETWORK
 
 
 def _by_name(value: str, names: dict[str, str], prefix: str, where: Callable[[str], str]) -> str:
@@ -112,10 +107,10 @@ def _profile(service: dict, profiles_dir: Path, profile: str) -> dict[str, str]:
 
 def _number(member: str) -> int:
     """pg2 -> 2: a member's number within its cluster."""
-    digits = re.search(r"(\d+)$", member)
-    if not digits:
+    number = number_of(member)
+    if number is None:
         raise StackError(f"'{member}' has no member number to place it by")
-    return int(digits.group(1))
+    return number
 
 
 def node_of(member: str, nodes: int) -> str:
@@ -127,7 +122,7 @@ def _check_one_per_node(services: list[str], nodes: int) -> None:
     """Members on the nodes' network bind their ports there: two of one kind cannot share a node."""
     placed: dict[tuple[str, str], str] = {}
     for name in filter(on_the_nodes_network, services):
-        kind, node = _kind(name), node_of(name, nodes)
+        kind, node = kind_of(name), node_of(name, nodes)
         if (kind, node) in placed:
             raise StackError(f"{placed[kind, node]} and {name} would share {node}'s network and ports: "
                              f"{kind} members need a node each (NODES=3 or more)")
@@ -163,7 +158,7 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         """Where HAProxy finds each member it balances: its node's address and published port."""
         found = {}
         for kind, ports in PUBLISHED.items():
-            for member in (m for m in compose["services"] if _kind(m) == kind and re.search(r"\d$", m)):
+            for member in (m for m in compose["services"] if kind_of(m) == kind and re.search(r"\d$", m)):
                 found[BACKEND_ENV.format(kind=kind.upper(), number=_number(member))] = f"{node_address(member)}:{next(iter(ports.values()))}"
         found[PATRONI_API_PORT_ENV] = str(PUBLISHED["pg"][8008])
         return found
@@ -176,10 +171,10 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
         spec = {key: service[key] for key in KEPT if key in service}
         env = {**_profile(service, profiles_dir, profile), **(service.get("environment") or {})}
         spec["environment"] = {k: _by_name(str(v), names, prefix, where) for k, v in env.items()}
-        published = PUBLISHED.get(_kind(name), {})
-        if _kind(name) == "lb":
+        published = PUBLISHED.get(kind_of(name), {})
+        if kind_of(name) == "lb":
             spec["environment"].update(backends())
-        if _kind(name) == "pg" and node_addresses:
+        if kind_of(name) == "pg" and node_addresses:
             spec["environment"][CLIENTS_CIDR_ENV] = node_addresses[min(node_addresses)].rsplit(".", 1)[0] + ".0/24"
         if published:
             spec["ports"] = [{"target": target, "published": port, "protocol": "tcp", "mode": "host"}

@@ -106,3 +106,9 @@ def test_the_stack_and_the_topology_agree_on_what_runs_on_the_nodes_network():
 def test_a_swarm_topology_that_cannot_place_the_lab_is_refused_with_why(env, message):
     result = topology_with(env)
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_a_member_is_its_kind_and_its_number_once_for_every_module():
+    assert (topology.kind_of("redis2"), topology.number_of("redis2")) == ("redis", 2)
+    assert (topology.kind_of("pg12"), topology.number_of("pg12")) == ("pg", 12)
+    assert (topology.kind_of("kafka-init"), topology.number_of("kafka-init")) == ("kafka-init", None)
