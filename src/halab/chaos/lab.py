@@ -64,7 +64,7 @@ class Lab:
     def hold_down(self, service: str) -> None:
         """Keeps a service that was just killed or stopped down until `let_up` (a Swarm only)."""
         if topology.ON_SWARM:
-            containers.swarm_service(service).scale(0)
+            containers.scale_swarm_service(service, 0)
 
     def let_up(self, service: str) -> str | None:
         """Swarm: scales a held-down service back to 1 and says so; None when it was not held down
@@ -74,7 +74,7 @@ class Lab:
         found = containers.swarm_service(service)
         if found.attrs["Spec"].get("Mode", {}).get("Replicated", {}).get("Replicas", 1) != 0:
             return None
-        found.scale(1)
+        containers.scale_swarm_service(service, 1)
         return f"scaled {service} back to 1 (Swarm starts it on its node)"
 
     def in_netns(self, service: str, command: list[str]) -> tuple[int, str]:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import docker
 from docker.models.containers import Container
 
 from halab.lab import topology
+from halab.lab.errors import LabError
+
+T = TypeVar("T")
 
 
-class DockerUnavailable(RuntimeError):
+class DockerUnavailable(LabError):
     """No Docker engine answers (or its socket is not mounted into the tools container)."""
 
 
@@ -70,16 +76,44 @@ def swarm_tasks() -> dict[str, Container]:
             if ct.labels.get("com.docker.swarm.service.name", "").startswith(prefix)}
 
 
+# Only managers know the stack's services, and only while they have a Raft leader. When the node
+# that held it is frozen or cut off, the others elect a new one after swarmkit's election timeout
+# (10 ticks of 1 s), and a node thawed just before still answers slowly: in CI, `make heal`'s first
+# question after thawing a node found no manager that answered within NODE_ENGINE_TIMEOUT_S.
+MANAGER_PATIENCE_S = 30
+
+
+def on_a_manager(action: Callable[[docker.DockerClient], T], what: str) -> T:
+    """`action` on the first node's engine that carries it out as a manager, each node asked in
+    turn until one does or MANAGER_PATIENCE_S have passed; a NotFound is an answer, raised at once."""
+    deadline = time.monotonic() + MANAGER_PATIENCE_S
+    while True:
+        failures: dict[str, str] = {}
+        for address in topology.SWARM_NODES:
+            try:
+                return action(node_engine(address))
+            except docker.errors.NotFound:
+                raise
+            except (docker.errors.DockerException, OSError) as e:
+                failures[address] = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+        if time.monotonic() >= deadline:
+            tried = "; ".join(f"{a}: {why}" for a, why in failures.items())
+            raise DockerUnavailable(f"no Swarm manager answered for {MANAGER_PATIENCE_S} s to {what} ({tried})",
+                                    hint="'make status ENGINE=swarm' shows the nodes; 'make heal ENGINE=swarm' "
+                                         "thaws, powers on and plugs back in the nodes a fault left down")
+        time.sleep(1)  # the managers electing a leader: ask again
+
+
 def swarm_service(service: str):
-    """A service of the stack, asked of the first node's engine that answers as a manager."""
-    for address in topology.SWARM_NODES:
-        try:
-            return node_engine(address).services.get(f"{SWARM_STACK}_{service}")
-        except docker.errors.NotFound:
-            raise
-        except (docker.errors.DockerException, OSError):
-            continue  # down, frozen, cut off, or a worker (only managers know services)
-    raise DockerUnavailable(f"no Swarm manager answers at {', '.join(topology.SWARM_NODES)} to ask for {service}")
+    """A service of the stack, as a manager knows it (see on_a_manager)."""
+    return on_a_manager(lambda engine: engine.services.get(f"{SWARM_STACK}_{service}"), f"look up {service}")
+
+
+def scale_swarm_service(service: str, replicas: int) -> None:
+    """Scales a service of the stack, asked afresh on each attempt: an update must carry the spec's
+    current version, which a failed attempt on another manager may have moved on."""
+    on_a_manager(lambda engine: engine.services.get(f"{SWARM_STACK}_{service}").scale(replicas),
+                 f"scale {service} to {replicas}")
 
 
 def lab_containers(c: docker.DockerClient) -> dict[str, Container]:

@@ -25,6 +25,17 @@ class FakeService:
         self.scaled.append(replicas)
 
 
+class FakeManager:
+    """A manager node's engine: only the stack's services are asked of it."""
+
+    def __init__(self, services: dict[str, FakeService]) -> None:
+        self.services = self
+        self._by_name = {f"{containers.SWARM_STACK}_{name}": s for name, s in services.items()}
+
+    def get(self, name: str) -> FakeService:
+        return self._by_name[name]
+
+
 class FakeHelpers:
     def __init__(self) -> None:
         self.runs: list[str] = []
@@ -83,7 +94,8 @@ def swarm(monkeypatch):
     services = {name: FakeService() for name in topology.ALL_SERVICES}
     monkeypatch.setattr(topology, "ON_SWARM", True)
     monkeypatch.setattr(containers, "the_lab", lambda: {n: t for n, t in tasks.items() if t.status == "running"})
-    monkeypatch.setattr(containers, "swarm_service", services.__getitem__)
+    monkeypatch.setattr(containers, "node_engine", lambda address: FakeManager(services))
+    monkeypatch.setattr(topology, "SWARM_NODES", ["10.78.0.11"])
     return Lab(client=None), tasks, services, (node1, node2)
 
 
@@ -129,7 +141,7 @@ def test_a_helper_runs_on_the_engine_of_the_node_that_runs_its_target(swarm):
 
 def test_on_one_engine_nothing_is_held_down(monkeypatch):
     monkeypatch.setattr(topology, "ON_SWARM", False)
-    monkeypatch.setattr(containers, "swarm_service", lambda name: pytest.fail("no Swarm to ask"))
+    monkeypatch.setattr(containers, "node_engine", lambda address: pytest.fail("no Swarm to ask"))
     lab = Lab(client=None)
     lab.hold_down("redis1")
     assert lab.let_up("redis1") is None

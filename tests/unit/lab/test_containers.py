@@ -103,3 +103,71 @@ def test_on_a_swarm_the_lab_is_every_answering_nodes_tasks_each_with_its_node(mo
     lab = containers.the_lab()
     assert sorted(lab) == ["app2", "pg1", "pg2"]  # pg3's node does not answer: pg3 is missing
     assert {service: containers.node_of(ct) for service, ct in lab.items()} == {"pg1": "node1", "app2": "node1", "pg2": "node2"}
+
+
+class FakeManagers:
+    """Manager engines that fail as they do while Swarm elects a Raft leader, a number of times
+    each, then answer."""
+
+    def __init__(self, failures_before_answer: dict[str, int]) -> None:
+        self.left = dict(failures_before_answer)
+        self.asked: list[str] = []
+
+    def engine(self, address: str):
+        return address
+
+    def action(self, address: str) -> str:
+        self.asked.append(address)
+        if self.left[address] != 0:
+            self.left[address] -= 1
+            raise docker.errors.APIError("rpc error: code = Unknown desc = The swarm does not have a leader")
+        return f"answered by {address}"
+
+
+@pytest.fixture
+def managers(monkeypatch):
+    from halab.lab import topology
+
+    def make(failures: dict[str, int]) -> FakeManagers:
+        fake = FakeManagers(failures)
+        monkeypatch.setattr(topology, "SWARM_NODES", tuple(failures))
+        monkeypatch.setattr(containers, "node_engine", fake.engine)
+        monkeypatch.setattr(containers.time, "sleep", lambda s: None)
+        return fake
+    return make
+
+
+def test_a_manager_that_fails_is_passed_over_for_the_next_one(managers):
+    fake = managers({"10.78.0.11": -1, "10.78.0.12": 0, "10.78.0.13": 0})  # node1 never answers
+    assert containers.on_a_manager(fake.action, "look up pg1") == "answered by 10.78.0.12"
+    assert fake.asked == ["10.78.0.11", "10.78.0.12"]
+
+
+def test_while_no_manager_answers_they_are_asked_again_until_one_does(managers):
+    # The Raft leader's node was frozen: for a few rounds every manager says there is no leader.
+    fake = managers({"10.78.0.11": 3, "10.78.0.12": 3, "10.78.0.13": -1})
+    assert containers.on_a_manager(fake.action, "scale pg1 to 1") == "answered by 10.78.0.11"
+    assert fake.asked.count("10.78.0.11") == 4
+
+
+def test_when_no_manager_answers_in_time_the_error_names_each_and_what_to_do(managers, monkeypatch):
+    fake = managers({"10.78.0.11": -1, "10.78.0.12": -1})
+    monkeypatch.setattr(containers, "MANAGER_PATIENCE_S", 0)
+    with pytest.raises(containers.DockerUnavailable) as raised:
+        containers.on_a_manager(fake.action, "scale pg1 to 1")
+    message = str(raised.value)
+    assert message.startswith("no Swarm manager answered for 0 s to scale pg1 to 1 (10.78.0.11: ")
+    assert "10.78.0.12: " in message and "does not have a leader" in message
+    assert "make heal ENGINE=swarm" in message
+
+
+def test_a_service_the_stack_does_not_have_is_an_answer_not_a_reason_to_ask_again(managers):
+    fake = managers({"10.78.0.11": 0, "10.78.0.12": 0})
+
+    def missing(address: str):
+        fake.asked.append(address)
+        raise docker.errors.NotFound("service halab_pg9 not found")
+
+    with pytest.raises(docker.errors.NotFound):
+        containers.on_a_manager(missing, "look up pg9")
+    assert fake.asked == ["10.78.0.11"]
