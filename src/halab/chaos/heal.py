@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import docker.errors
 
+from halab.chaos import deadline
 from halab.chaos.faults import FAULTS
 from halab.chaos.faults.leftovers import ContainerLeftover, NetnsLeftover, NodeLeftover, in_heal_order
 from halab.chaos.lab import Lab
@@ -49,4 +50,4 @@ def heal(lab: Lab) -> list[str]:
             # Only the markers count: anything else the tools print is not something that was healed.
             markers = found.get(name, (0, ""))[1].split()
             actions += [kind.done.format(service=name) for kind in in_netns if kind.marker in markers]
-    return actions
+    return actions + deadline.disarm_others(lab.client)

@@ -116,7 +116,9 @@ NODE_FAULTS: dict[str, type[NodeFault]] = {f.name: f for f in (NodeKill, NodePau
 def heal(swarm: Swarm) -> list[str]:
     """Undoes every node fault left behind, in the order a node needs: powered on and thawed
     before it can be plugged back in. One line per repair; nothing on a healthy Swarm."""
+    from halab.chaos import deadline  # its module imports this package's
+
     actions = []
     for node in swarm.nodes().values():
         actions += [done for done in (_power_on(node), _reconnect(swarm, node)) if done]
-    return actions
+    return actions + deadline.disarm_others(swarm.client)

@@ -20,6 +20,7 @@ class FakeContainer:
     netem: bool = False
     blackhole: bool = False
     calls: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def attrs(self) -> dict:
@@ -52,9 +53,11 @@ class FakeNetwork:
 class FakeLab:
     """Services in Docker's listing order, helper containers, and namespaces that run heal's script."""
 
-    def __init__(self, *services: FakeContainer, helpers: tuple[FakeContainer, ...] = ()) -> None:
+    def __init__(self, *services: FakeContainer, helpers: tuple[FakeContainer, ...] = (),
+                 watchdogs: tuple[FakeContainer, ...] = ()) -> None:
         self.cts = {ct.name: ct for ct in services}
         self.helpers = list(helpers)
+        self.watchdogs = list(watchdogs)
         self.netns_runs: list[str] = []
         self.helper_runs = 0
         self.client = self
@@ -64,7 +67,10 @@ class FakeLab:
         return self
 
     def list(self, all: bool, filters: dict, ignore_removed: bool = False) -> list[FakeContainer]:
-        assert filters == {"label": "halab.helper"} and ignore_removed  # one going meanwhile is no error
+        assert ignore_removed  # one going meanwhile is no error
+        if filters == {"label": "halab.deadline"}:
+            return [w for w in self.watchdogs if "remove" not in w.calls]
+        assert filters == {"label": "halab.helper"}
         found, self.helpers = self.helpers, []
         return found
 
@@ -182,3 +188,24 @@ def test_reverting_a_partition_of_a_load_balancer_restarts_it_after_the_reconnec
     assert lab.cts["lb2"].networks == {NETWORK} and lab.cts["lb2"].calls == ["restart"]
     fault.revert()  # a second revert finds it connected and leaves it alone
     assert lab.cts["lb2"].calls == ["restart"]
+
+
+def watchdog(name: str, what: str) -> FakeContainer:
+    return FakeContainer(name, labels={"halab.deadline": what})
+
+
+def test_heal_disarms_the_watchdogs_of_dead_controllers_which_would_fire_into_a_later_fault():
+    # Armed for minutes, one fired into the next game day and thawed its frozen node after 3 s of 20.
+    lab = FakeLab(FakeContainer("app1", status="paused"),
+                  watchdogs=(watchdog("halab-deadline-1", "node-pause node3"), watchdog("halab-deadline-2", "kill pg1")))
+    assert heal(lab) == ["unpaused app1",
+                         "disarmed the watchdog of node-pause node3: nothing left for it to undo",
+                         "disarmed the watchdog of kill pg1: nothing left for it to undo"]
+    assert heal(lab) == []
+
+
+def test_a_watchdog_that_heals_disarms_the_others_and_not_itself(monkeypatch):
+    lab = FakeLab(watchdogs=(watchdog("halab-deadline-1", "pause app1"), watchdog("halab-deadline-2", "kill pg1")))
+    monkeypatch.setenv("HALAB_DEADLINE_NAME", "halab-deadline-2")
+    assert heal(lab) == ["disarmed the watchdog of pause app1: nothing left for it to undo"]
+    assert lab.watchdogs[1].calls == []  # removing itself would end its own heal

@@ -96,7 +96,7 @@ def swarm(monkeypatch):
     monkeypatch.setattr(containers, "the_lab", lambda: {n: t for n, t in tasks.items() if t.status == "running"})
     monkeypatch.setattr(containers, "node_engine", lambda address: FakeManager(services))
     monkeypatch.setattr(topology, "SWARM_NODES", ["10.78.0.11"])
-    return Lab(client=None), tasks, services, (node1, node2)
+    return Lab(client=FakeEngine()), tasks, services, (node1, node2)  # client: the control node's
 
 
 @pytest.mark.parametrize("fault", [Kill, Stop])

@@ -5,6 +5,8 @@ where no engine runs the nodes, the scenario is skipped with the reason."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from halab.chaos.faults import FAULTS, FaultUnavailable
@@ -13,7 +15,7 @@ from halab.chaos.heal import heal
 from halab.chaos.lab import Lab
 from halab.lab import containers, topology
 from halab.swarm import nodes
-from tests.unit.swarm.test_faults import FakeSwarm
+from tests.unit.swarm.test_faults import FakeSwarm, NoWatchdogs
 
 NODE_FAULT_NAMES = ("node-kill", "node-pause", "node-partition")
 
@@ -60,10 +62,11 @@ def test_heal_powers_on_and_plugs_in_nodes_before_it_looks_at_what_runs_on_them(
     monkeypatch.setattr(Lab, "engines", lambda self: [])
     monkeypatch.setattr(Lab, "services", lambda self: {})
     monkeypatch.setattr(Lab, "let_up", lambda self, name: None)
-    actions = heal(Lab(client=None))
+    controls = SimpleNamespace(containers=NoWatchdogs())  # the control node's engine
+    actions = heal(Lab(client=controls))
     assert actions[0] == "started node2"
     assert actions[1].startswith("reconnected node3 to the LAN at 10.78.0.13"), actions
-    assert heal(Lab(client=None)) == []
+    assert heal(Lab(client=controls)) == []
 
 
 def test_on_one_engine_a_node_fault_is_skipped_and_says_where_it_runs(monkeypatch):

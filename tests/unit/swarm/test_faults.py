@@ -72,10 +72,17 @@ class FakeTask:
         return ExecResult(0, self.prints.encode())
 
 
+class NoWatchdogs:
+    """This machine's engine, asked by heal for the watchdogs of dead controllers: none armed."""
+
+    def list(self, **filters) -> list:
+        return []
+
+
 class FakeSwarm(Swarm):
     def __init__(self, *names: str, roles: dict[str, tuple[str, str]] | None = None,
                  tasks: dict[str, dict[str, FakeTask]] | None = None) -> None:
-        super().__init__(client=SimpleNamespace())
+        super().__init__(client=SimpleNamespace(containers=NoWatchdogs()))
         self._nodes = {n: Node(n, FakeNodeContainer(f"halab-{n}"), f"10.78.0.{10 + int(n[-1])}") for n in names}
         self._lan = FakeLan()
         self._roles = roles or {}
