@@ -335,6 +335,8 @@ def swarm_game_day(capsys) -> None:
                   f"failover {scenario.get('failover_s')} s (worst probe), {scenario.get('requests_failed')} of "
                   f"{scenario.get('requests_total')} requests failed, no write lost, role {scenario.get('role_change')}, "
                   f"steady again {scenario.get('back_to_steady_s')} s after the revert; {scenario.get('reasons') or ''}")
+            for service, lines in (scenario.get("recovery_logs") or {}).items():
+                print(f"  {service}, its last distinct log lines:\n    " + "\n    ".join(lines))
 
 
 def keepalived_state(node: docker.DockerClient, lb: str) -> tuple[str, str | None] | None:

@@ -99,6 +99,7 @@ def scenario_json(r: ScenarioResult) -> dict:
         "steady_before_s": _round(r.steady_before_s),
         "back_to_steady_s": _round(r.back_to_steady_s),
         "recovery_blockers": r.recovery_blockers,
+        "recovery_logs": r.recovery_logs,
         "window": asdict(r.window) if r.window else None,
         "measures": m.to_json() if m else None,
         "records": {

@@ -59,6 +59,9 @@ class ScenarioResult:
     # What kept the lab from steady state after the revert: problem -> seconds after the revert
     # it was last seen. Explains a slow "back to steady" to the audience.
     recovery_blockers: dict[str, float] = field(default_factory=dict)
+    # It never recovered: the last distinct log lines of each service still wrong, which usually
+    # say why (halab.lab.logs).
+    recovery_logs: dict[str, list[str]] = field(default_factory=dict)
     timelines: list[ProbeTimeline] = field(default_factory=list)
     # The fault's revert raised: the lab may be left broken (the scenario fails, the game day stops).
     revert_error: str | None = None

@@ -30,6 +30,7 @@ from halab.chaos.lab import Lab
 from halab.chaos.probes import PROBES, Probe
 from halab.chaos.progress import Progress, ScenarioResult
 from halab.chaos.records import FaultWindow, RoleChange
+from halab.lab import logs
 from halab.lab import status as lab_status
 from halab.lab import steady
 
@@ -77,6 +78,8 @@ class Environment:
     roles_now: Callable[[], dict[str, object]] = roles_now  # every role's holder, around a control scenario
     # (lab, seconds, what) -> something with disarm(): the fault's own deadline (`deadline.arm`)
     arm_deadline: Callable[[Lab, float, str], object] = deadline.arm
+    # The distinct log tails of services the lab was still wrong about, when it did not recover.
+    log_tails: Callable[[list[str]], dict[str, list[str]]] = logs.tails
     clock: Callable[[], float] = time.monotonic
     # Holds a phase of the schedule (the baseline, the fault's duration, the tail): not a test sleep.
     wait: Callable[[float], None] = time.sleep
@@ -321,6 +324,10 @@ class GameDayRunner:
             result.back_to_steady_s = self.clock() - reverted_at
         except SteadyStateTimeout as e:
             result.reasons.append(f"the lab did not return to steady state within {d.recovery_timeout_s:g} s: {'; '.join(e.still_wrong)}")
+            try:
+                result.recovery_logs = self.env.log_tails(logs.services_named(" ".join(e.still_wrong)))
+            except Exception as looked:  # evidence only: the verdict is decided already
+                result.recovery_logs = {"(logs)": [f"could not read the logs: {looked!r}"]}
         self.env.wait(TAIL_S)
 
     def _clean_up(self, fault: Fault, run: FaultRun, result: ScenarioResult) -> None:

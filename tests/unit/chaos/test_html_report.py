@@ -506,3 +506,12 @@ def test_fetch_keeps_only_a_tarball_that_matches_the_pinned_hash(tmp_path, monke
     assert vendor.fetch() == tmp_path / f"uplot-{vendor.UPLOT_VERSION}.tgz"  # already there: not fetched again
     assert urls == [vendor.UPLOT_URL]
     assert vendor.load().version == vendor.UPLOT_VERSION
+
+
+def test_a_scenario_that_never_recovered_shows_the_last_log_lines_of_what_was_still_wrong(journal):
+    stuck = copy.deepcopy(journal)
+    stuck["scenarios"][1]["recovery_logs"] = {"pg3": ["FATAL:  requested starting point 0/5000000 on timeline 5 is not in this server's history <b>"]}
+    html = render(stuck)
+    assert "pg3: its last distinct log lines" in html
+    assert "not in this server&#39;s history &lt;b&gt;" in html  # escaped, as any text from the lab
+    assert "its last distinct log lines" not in render(journal)  # a scenario that recovered has none

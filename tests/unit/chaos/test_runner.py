@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from halab.chaos import cli, journal, report, runner
-from halab.chaos.errors import FaultError
+from halab.chaos.errors import FaultError, SteadyStateTimeout
 from halab.chaos.gameday import parse_gameday
 from halab.chaos.records import ProbeTimeline, Request, WriteCheck
 from halab.chaos.runner import Environment, GameDayRunner
@@ -441,3 +441,43 @@ def test_each_rerun_is_numbered_in_the_journal(world):
     assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
     assert report.verdict_label(entry) == "pass on run 3"
     assert [line.split(":")[0] for line in report.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]
+
+
+def test_a_lab_that_never_recovers_keeps_the_log_tails_of_what_was_still_wrong(world):
+    # CI, 2026-11-25: a Patroni member never caught up after its node's freeze, and the journal
+    # said only "lag 8726936": its own log would have said why.
+    gd = game_day(world)
+    waits = iter([1.0])
+
+    def steady_or_not(timeout_s: float, *, on_look) -> float:
+        if next(waits, None) is None:  # the steady state before the scenario, then never again
+            raise SteadyStateTimeout("steady state", ["Postgres replica pg3 is behind the primary (lag 8726936)",
+                                                      "sentinel3 in TILT mode"], timeout_s)
+        return 1.0
+
+    asked: list[list[str]] = []
+    gd.env = Environment(**{**gd.env.__dict__, "wait_for_steady_state": steady_or_not,
+                            "log_tails": lambda services: asked.append(services) or {s: [f"{s} said why"] for s in services}})
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert result.verdict == "fail" and "did not return to steady state" in result.reasons[0]
+    assert asked == [["pg3", "sentinel3"]]
+    assert result.recovery_logs == {"pg3": ["pg3 said why"], "sentinel3": ["sentinel3 said why"]}
+    assert journal.scenario_json(result)["recovery_logs"] == result.recovery_logs
+
+
+def test_logs_that_cannot_be_read_do_not_change_the_verdict(world):
+    gd = game_day(world)
+    waits = iter([1.0])
+
+    def steady_or_not(timeout_s: float, *, on_look) -> float:
+        if next(waits, None) is None:
+            raise SteadyStateTimeout("steady state", ["pg3 is missing"], timeout_s)
+        return 1.0
+
+    def unreadable(services):
+        raise OSError("node3 does not answer")
+
+    gd.env = Environment(**{**gd.env.__dict__, "wait_for_steady_state": steady_or_not, "log_tails": unreadable})
+    result = gd.run_scenario(gd.gameday.scenarios[0])
+    assert result.verdict == "fail" and list(result.recovery_logs) == ["(logs)"]
+    assert "node3 does not answer" in result.recovery_logs["(logs)"][0]

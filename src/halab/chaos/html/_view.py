@@ -89,6 +89,7 @@ class Scenario:
     ledger: list[dict]
     topology: list[dict]
     blockers: list[tuple[str, str]]
+    recovery_logs: list[tuple[str, str]]  # (service, its last distinct log lines) when it never recovered
     chart: dict | None  # None: nothing was measured
     measured: bool
 
@@ -297,6 +298,7 @@ def _scenario(index: int, s: dict, journal: dict) -> Scenario:
         ledger=_ledger(s),
         topology=_topology(s, records),
         blockers=[(problem, f"{at:g} s") for problem, at in sorted((s.get("recovery_blockers") or {}).items(), key=lambda kv: kv[1])],
+        recovery_logs=[(service, "\n".join(lines)) for service, lines in (s.get("recovery_logs") or {}).items()],
         chart=_charts.scenario_chart(s, records) if measures and s.get("window") else None,
         measured=measures is not None,
     )
