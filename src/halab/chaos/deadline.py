@@ -19,7 +19,6 @@ import shlex
 import uuid
 
 import docker
-from docker import DockerClient
 
 from halab.chaos.lab import NETWORK, Lab
 from halab.lab import topology
@@ -80,8 +79,7 @@ def arm(lab: Lab, after_s: float, what: str, heal_command: str = "halab heal") -
     return Deadline(lab, container.id)
 
 
-
-def disarm_others(client: DockerClient) -> list[str]:
+def disarm_others(client: docker.DockerClient) -> list[str]:
     """After a heal: removes every watchdog on this engine but the one that runs it, if any. One
     line per watchdog removed."""
     me = os.environ.get(SELF_ENV)

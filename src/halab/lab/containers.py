@@ -106,14 +106,17 @@ def on_a_manager(action: Callable[[docker.DockerClient], T], what: str) -> T:
 
 def swarm_service(service: str):
     """A service of the stack, as a manager knows it (see on_a_manager)."""
-    return on_a_manager(lambda engine: engine.services.get(f"{SWARM_STACK}_{service}"), f"look up {service}")
+    return on_a_manager(lambda engine: _stack_service(engine, service), f"look up {service}")
 
 
 def scale_swarm_service(service: str, replicas: int) -> None:
     """Scales a service of the stack, asked afresh on each attempt: an update must carry the spec's
     current version, which a failed attempt on another manager may have moved on."""
-    on_a_manager(lambda engine: engine.services.get(f"{SWARM_STACK}_{service}").scale(replicas),
-                 f"scale {service} to {replicas}")
+    on_a_manager(lambda engine: _stack_service(engine, service).scale(replicas), f"scale {service} to {replicas}")
+
+
+def _stack_service(engine: docker.DockerClient, service: str):
+    return engine.services.get(f"{SWARM_STACK}_{service}")
 
 
 def lab_containers(c: docker.DockerClient) -> dict[str, Container]:
