@@ -3,8 +3,9 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# ENGINE=swarm (with NODES=3): up, status, heal and down act on a Swarm of nodes instead (docs/swarm.md).
-export ENGINE NODES
+# ENGINE=swarm (with NODES=3): up, status, heal and down act on a Swarm of nodes instead; with
+# NODES_FILE=path, on the machines it names (docs/swarm.md).
+export ENGINE NODES NODES_FILE
 
 .PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
