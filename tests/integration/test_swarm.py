@@ -7,7 +7,9 @@ master, is replaced by a member on another node, and Swarm starts it again on it
 it rejoins. The Swarm game day: the VIP holder's node dies, the Patroni leader's node freezes, a
 minority node is cut off. By hand: the backup load balancer's node is cut off and its load
 balancer comes back on the node's new interface, a node frozen by a controller that died is thawed
-by `make heal ENGINE=swarm`. `make down ENGINE=swarm` leaves nothing behind."""
+by `make heal ENGINE=swarm`. The same nodes named by their endpoints in NODES_FILE, as real
+machines are: the lab taken off them and deployed again through those endpoints alone. `make down
+ENGINE=swarm` leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -160,6 +162,8 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
             with capsys.disabled():
                 print(f"\n[make chaos ENGINE=swarm SCENARIO={scenario}] failover {measured['failover_s']} s, "
                       f"{measured['requests_failed']} of {measured['requests_total']} requests failed, no write lost")
+        # The same machines as NODES_FILE names them: taken down and formed again by their endpoints.
+        machines_by_their_endpoints(outer, capsys)
         # Last: its outcome is reported, and only what must always hold is asserted (see below).
         swarm_game_day(capsys)
     finally:
@@ -314,6 +318,46 @@ def node_fault(kind: str, target: str, node: str, for_s: int) -> Iterator[None]:
             command.wait(timeout=60)
     assert command.returncode == 0, output
     assert f"injected {kind} {node} ({target})" in output and f"reverted {kind} {node}" in output, output
+
+
+def machines_by_their_endpoints(outer: docker.DockerClient, capsys) -> None:
+    """NODES_FILE=examples/swarm-nodes names the local nodes and the control node by their TCP
+    endpoints only, as it would real machines: `make down` with it takes the lab and the Swarm off
+    them and leaves them running with their images; `make up` with it forms the Swarm again and
+    deploys the lab without starting, restarting or loading anything; status and a game-day
+    scenario work through it; node faults are refused, since nothing here is the machines' power."""
+    nodes_file = f"NODES_FILE={ROOT / 'examples' / 'swarm-nodes'}"
+    machines = {c.name: c.id for c in outer.containers.list(filters={"label": "halab.swarm"})}
+    assert sorted(machines) == ["halab-control", "halab-node1", "halab-node2", "halab-node3"], machines
+    started = time.monotonic()
+    down = run("make", "down", "ENGINE=swarm", nodes_file, check=False)
+    assert down.returncode == 0 and "swarm removed from the machines of NODES_FILE" in down.stdout, down.stdout + down.stderr
+    took_down = time.monotonic() - started
+    for endpoint in [*NODE_ENDPOINTS, CONTROL_ENDPOINT]:
+        engine = docker.DockerClient(base_url=endpoint, timeout=30)
+        assert engine.info()["Swarm"]["LocalNodeState"] == "inactive", endpoint
+        assert engine.containers.list(all=True) == [] and engine.volumes.list() == [], endpoint
+        assert "halab/python" in {tag.split(":")[0] for image in engine.images.list() for tag in image.tags}, endpoint
+    started = time.monotonic()
+    up = run("make", "up", "ENGINE=swarm", nodes_file, check=False)
+    assert up.returncode == 0 and "swarm ready: 3 nodes" in up.stdout and "steady state, as on one engine" in up.stdout, \
+        up.stdout[-3000:] + up.stderr[-2000:]
+    took_up = time.monotonic() - started
+    assert "node image" not in up.stdout and up.stdout.count("holds all") == NODES + 1, up.stdout
+    # The machines were neither started again nor replaced: only their engines were spoken to.
+    assert {c.name: c.id for c in outer.containers.list(filters={"label": "halab.swarm"})} == machines
+    status = run("make", "-s", "status", "ENGINE=swarm", nodes_file, check=False)
+    assert status.returncode == 0 and "healthy: every service is up and every role has exactly one holder" in status.stdout, \
+        status.stdout[-3000:] + status.stderr
+    chaos = run("make", "chaos", "ENGINE=swarm", nodes_file, "SCENARIO=pg-leader-kill", check=False)
+    assert chaos.returncode == 0, chaos.stdout[-4000:] + chaos.stderr[-2000:]
+    (measured,) = json.loads((ROOT / "reports" / "latest" / "journal.json").read_text())["scenarios"]
+    assert measured["verdict"] == "pass" and all(w["lost"] == 0 for w in measured["writes"].values()), measured
+    refused = run("make", "node-fault", nodes_file, "FAULT=node-kill", "TARGET=node2", check=False)
+    assert refused.returncode != 0 and "the machines of NODES_FILE have no such engine here" in refused.stderr, refused.stderr
+    with capsys.disabled():
+        print(f"\n[NODES_FILE] make down {took_down:.0f} s, make up {took_up:.0f} s (Swarm formed again, lab deployed, steady); "
+              f"pg-leader-kill through it: failover {measured['failover_s']} s, no write lost; node faults refused")
 
 
 def swarm_game_day(capsys) -> None:

@@ -79,5 +79,5 @@ def test_on_one_engine_a_node_fault_is_skipped_and_says_where_it_runs(monkeypatc
 def test_without_the_engine_that_runs_the_nodes_a_node_fault_is_skipped(monkeypatch):
     monkeypatch.setattr(topology, "ON_SWARM", True)
     monkeypatch.delenv(nodes.HOST_DOCKER_ENV, raising=False)
-    with pytest.raises(FaultUnavailable, match="real machines have no such engine"):
+    with pytest.raises(FaultUnavailable, match="real machines, NODES_FILE's, have no such engine"):
         FAULTS["node-kill"](Lab(client=None), "pg2").check_available()

@@ -44,7 +44,8 @@ class _OnItsNode(Fault):
                                    "(make up ENGINE=swarm NODES=3, then make chaos ENGINE=swarm)")
         if not os.environ.get(HOST_DOCKER_ENV):
             raise FaultUnavailable(f"{self.name} needs the engine that runs the node containers ({HOST_DOCKER_ENV}, "
-                                   "which bin/swarm gives the control node); real machines have no such engine")
+                                   "which bin/swarm gives the control node of its own nodes); real machines, "
+                                   "NODES_FILE's, have no such engine")
 
     def describe(self) -> str:
         if self._injected is None:
