@@ -6,13 +6,34 @@ from typing import cast
 
 from redis import Redis
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError, ResponseError
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from halab.app.config import Settings
 from halab.app.resilience import DependencyGuard
 
 CART_TTL_S = 86_400
+
+
+class MasterFollowingConnection(SentinelManagedConnection):
+    """Leaves a master that answers NOREPLICAS, as redis-py leaves one that answers READONLY.
+
+    A master with no replica acknowledging it (min-replicas-to-write) is, here, one the Sentinels
+    have replaced but not demoted yet (a returning old master is converted 8-10 s after it is seen
+    again) or one cut off from the others. redis-py stays on it: in two Swarm game days
+    (2026-11-25) every write failed 10-17 s after a failover that was done in 2 s. The write was
+    refused before it ran, so it is safe to retry: a ConnectionError makes the caller's retry ask
+    again, and the next connection asks the Sentinels where the master is."""
+
+    def read_response(self, *args, **kwargs):
+        try:
+            return super().read_response(*args, **kwargs)
+        except ResponseError as e:
+            if self.connection_pool.is_master and str(e).startswith("NOREPLICAS"):
+                self.disconnect()
+                raise ConnectionError(f"the master has no replica acknowledging writes; asking the Sentinels again ({e})") from e
+            raise
 
 
 def sentinel_master(settings: Settings) -> Redis:
@@ -29,10 +50,11 @@ def sentinel_master(settings: Settings) -> Redis:
     # of 1-2 s, 4.3 s over budget in CI); redis-py then moves the Sentinel that answered to the front.
     asking_sentinels = options | {"socket_connect_timeout": settings.sentinel_connect_timeout_s}
     sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=asking_sentinels, **options)
-    # Each new connection asks Sentinel for the current master; a demoted one answers READONLY,
-    # which the Sentinel connection turns into a ConnectionError, i.e. one more retry (the
-    # guard's) against the new master.
-    return sentinel.master_for(settings.redis_master_name, decode_responses=True, **options)
+    # Each new connection asks Sentinel for the current master; a demoted one answers READONLY and
+    # a replaced one NOREPLICAS, which the connection turns into a ConnectionError, i.e. one more
+    # retry (the guard's) against the new master.
+    return sentinel.master_for(settings.redis_master_name, decode_responses=True,
+                               connection_class=MasterFollowingConnection, **options)
 
 
 class RedisCartStore:

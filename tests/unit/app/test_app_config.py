@@ -96,3 +96,40 @@ def test_a_dead_sentinel_asked_first_costs_a_short_connect_not_the_master_timeou
     assert all(kw["socket_timeout"] == settings.redis_socket_timeout_s for kw in asked)  # a busy Sentinel's reply may take longer
     assert master.connection_pool.connection_kwargs["socket_connect_timeout"] == settings.redis_socket_timeout_s
     assert settings.sentinel_connect_timeout_s < settings.redis_socket_timeout_s
+
+
+def test_a_master_without_replicas_is_left_as_a_demoted_one_is(monkeypatch):
+    """NOREPLICAS from the master means the Sentinels have (very likely) replaced it: the
+    connection is dropped and a ConnectionError raised, so the retry asks the Sentinels again.
+    Any other error is the caller's, and the connection stays."""
+    from types import SimpleNamespace
+
+    from redis.connection import Connection
+    from redis.exceptions import ConnectionError, ResponseError
+
+    from halab.app.cache import MasterFollowingConnection, sentinel_master
+
+    assert sentinel_master(Settings(replica_name="app1")).connection_pool.connection_class is MasterFollowingConnection
+    answer: list[Exception] = []
+
+    def read_response(self, *args, **kwargs):
+        raise answer[0]
+
+    monkeypatch.setattr(Connection, "read_response", read_response)
+    dropped: list[bool] = []
+    for is_master in (True, False):
+        connection = MasterFollowingConnection(connection_pool=SimpleNamespace(is_master=is_master))
+        monkeypatch.setattr(connection, "disconnect", lambda *a, **k: dropped.append(True))
+        answer[:] = [ResponseError("NOREPLICAS Not enough good replicas to write.")]
+        if is_master:
+            with pytest.raises(ConnectionError, match="asking the Sentinels again .NOREPLICAS"):
+                connection.read_response()
+            assert dropped == [True]
+        else:  # a replica's pool: not a master's answer to follow
+            with pytest.raises(ResponseError, match="NOREPLICAS"):
+                connection.read_response()
+            assert dropped == [True]
+        answer[:] = [ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")]
+        with pytest.raises(ResponseError, match="WRONGTYPE") as raised:
+            connection.read_response()
+        assert not isinstance(raised.value, ConnectionError) and dropped == [True]

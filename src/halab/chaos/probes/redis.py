@@ -7,6 +7,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from halab.app.cache import MasterFollowingConnection
 from halab.chaos.probes.base import Answer, Probe
 from halab.chaos.records import WriteCheck
 from halab.lab import topology
@@ -31,8 +32,10 @@ class RedisProbe(Probe):
         self.sentinel = Sentinel([(ip, topology.SENTINEL_PORT) for ip in topology.SENTINELS.values()],
                                  sentinel_kwargs=options | {"socket_connect_timeout": SENTINEL_CONNECT_TIMEOUT_S},
                                  **options)
-        # master_for re-asks the Sentinels for the master whenever its connection fails.
-        self.master = self.sentinel.master_for(topology.SENTINEL_MASTER_NAME, **options)
+        # master_for re-asks the Sentinels for the master whenever its connection fails, and, as
+        # the app's, when the master it is on answers READONLY or NOREPLICAS (a replaced master).
+        self.master = self.sentinel.master_for(topology.SENTINEL_MASTER_NAME,
+                                               connection_class=MasterFollowingConnection, **options)
 
     def key(self, seq: int) -> str:
         return f"probe:{self.run_id}:{seq}"
