@@ -130,10 +130,12 @@ def _check_one_per_node(services: list[str], nodes: int) -> None:
 
 
 def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path, profile: str = "tuned",
-          prefix: str = "10.77.0", node_addresses: dict[str, str] | None = None, vip: str | None = None) -> dict:
+          prefix: str = "10.77.0", node_addresses: dict[str, str] | None = None, vip: str | None = None,
+          images: dict[str, str] | None = None) -> dict:
     """The stack for `services` of `compose`, on `nodes` nodes, its overlay network on `prefix`.0/24;
     `node_addresses` (node1 -> its LAN address) for the members on the nodes' network or published
-    there, `vip` the VIP's address on that LAN."""
+    there, `vip` the VIP's address on that LAN; `images` the name each image is deployed under
+    (halab/python -> halab/python:<its id>)."""
     unknown = [s for s in services if s not in compose["services"]]
     if unknown:
         raise StackError(f"no such service in docker-compose.yml: {', '.join(unknown)}")
@@ -169,6 +171,9 @@ def build(compose: dict, services: list[str], *, nodes: int, profiles_dir: Path,
     for name in services:
         service = compose["services"][name]
         spec = {key: service[key] for key in KEPT if key in service}
+        # Named by its id, a changed image is a changed service spec, which Swarm rolls out; under
+        # the same tag Swarm would keep running the old image (nothing is pulled or resolved).
+        spec["image"] = (images or {}).get(spec["image"], spec["image"])
         env = {**_profile(service, profiles_dir, profile), **(service.get("environment") or {})}
         spec["environment"] = {k: _by_name(str(v), names, prefix, where) for k, v in env.items()}
         published = PUBLISHED.get(kind_of(name), {})
@@ -211,8 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-address", action="append", default=[], metavar="NODE=ADDRESS",
                         help="a node's LAN address, for the members on the nodes' network (node1=10.78.0.11)")
     parser.add_argument("--vip", help="the VIP's address on the nodes' LAN (10.78.0.10), for the load balancers and the app")
+    parser.add_argument("--image", action="append", default=[], metavar="IMAGE=NAME",
+                        help="deploy an image under another name, its id's tag (halab/python=halab/python:9ae98613f646)")
     parser.add_argument("services", nargs="+")
     args = parser.parse_args(argv)
+    images = {}
+    for item in args.image:
+        image, _, name = item.partition("=")
+        if not image or not name.startswith(f"{image}:"):
+            parser.error(f"--image must be IMAGE=IMAGE:TAG, not '{item}'")
+        images[image] = name
     if args.nodes < 1:
         parser.error(f"--nodes must be 1 or more, not {args.nodes}")
     node_addresses = {}
@@ -228,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
             raise StackError(f"{args.compose} has no 'services:' mapping")
         stack = build(compose, args.services, nodes=args.nodes, profiles_dir=args.profiles, profile=args.profile,
-                      prefix=args.prefix, node_addresses=node_addresses, vip=args.vip)
+                      prefix=args.prefix, node_addresses=node_addresses, vip=args.vip, images=images)
     except (OSError, yaml.YAMLError, StackError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

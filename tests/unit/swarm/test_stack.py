@@ -175,3 +175,17 @@ def test_the_vip_needs_its_address_on_the_lan(compose, capsys):
     with pytest.raises(SystemExit) as e:
         stack.main(args + ["--vip", "10.78.0", "lb1"])
     assert e.value.code == 2 and "--vip must be an address a.b.c.d, not '10.78.0'" in capsys.readouterr().err
+
+
+def test_each_image_is_deployed_under_its_ids_tag_so_that_a_changed_image_is_rolled_out(compose):
+    """Under halab/python:latest, a rebuilt image leaves the service's spec as it was, and Swarm
+    keeps running the old image; under its id's tag the spec changes and Swarm rolls it out."""
+    services = build(compose, POSTGRES_TIER, images={"halab/postgres": "halab/postgres:0123456789ab"})["services"]
+    assert services["pg1"]["image"] == "halab/postgres:0123456789ab"
+    assert services["etcd1"]["image"] == compose["services"]["etcd1"]["image"]  # not named: as it was
+
+
+def test_a_bad_image_name_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        stack.main(["--compose", str(ROOT / "docker-compose.yml"), "--nodes", "3", "--image", "halab/postgres=halab/other:1", "etcd1"])
+    assert "--image must be IMAGE=IMAGE:TAG, not 'halab/postgres=halab/other:1'" in capsys.readouterr().err
