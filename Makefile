@@ -26,8 +26,8 @@ images: ## Build every image that is missing or out of date
 up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; ENGINE=swarm NODES=3 forms a Swarm of three nodes and a control node and deploys the lab on it; NODES_FILE=path: on the machines it names)
 	@PROFILE=$(PROFILE) bin/lab up
 
-status: ## Who holds each role right now (JSON=1 for JSON)
-	@JSON=$(JSON) bin/lab status
+status: ## Who holds each role right now (JSON=1 for JSON; LOGS=1: when not healthy, what the services concerned last logged)
+	@JSON=$(JSON) LOGS=$(LOGS) bin/lab status
 
 footprint: ## Resident memory of every lab container and the total
 	@bin/lab tools halab footprint

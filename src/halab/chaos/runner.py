@@ -325,7 +325,7 @@ class GameDayRunner:
         except SteadyStateTimeout as e:
             result.reasons.append(f"the lab did not return to steady state within {d.recovery_timeout_s:g} s: {'; '.join(e.still_wrong)}")
             try:
-                result.recovery_logs = self.env.log_tails(logs.services_named(" ".join(e.still_wrong)))
+                result.recovery_logs = self.env.log_tails(logs.services_concerned(e.still_wrong))
             except Exception as looked:  # evidence only: the verdict is decided already
                 result.recovery_logs = {"(logs)": [f"could not read the logs: {looked!r}"]}
         self.env.wait(TAIL_S)

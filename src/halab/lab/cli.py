@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 
 import click
 
 from halab.lab import containers
 
 
+def echo_what_they_last_said(problems: Iterable[str]) -> None:
+    """The last distinct log lines of each service the problems concern: usually the reason."""
+    from halab.lab import logs
+
+    for service, lines in logs.tails(logs.services_concerned(problems)).items():
+        click.echo(f"--- {service}, its last distinct log lines:", err=True)
+        click.echo("\n".join(lines) or "(no output)", err=True)
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys: vip_holder, pg_leader, ...).")
-def status(as_json: bool) -> None:
+@click.option("--logs", "with_logs", is_flag=True,
+              help="When not healthy, also print what each service concerned last logged.")
+def status(as_json: bool, with_logs: bool) -> None:
     """Every service's state, health and current role. Exits 1 when the lab is not healthy."""
     from halab.lab.status import collect
 
@@ -27,6 +39,8 @@ def status(as_json: bool) -> None:
         from halab.lab.render import print_status
 
         print_status(st)
+    if with_logs and not st.healthy:
+        echo_what_they_last_said(st.problems)
     sys.exit(0 if st.healthy else 1)
 
 
@@ -40,7 +54,7 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
     what it still waits for; then print the status. Exits 1 on a timeout, naming each unmet
     condition and the last log lines of the services concerned."""
     from halab.lab.render import print_status
-    from halab.lab.settle import SteadyStateTimeout, last_log_lines, services_concerned, settle as wait
+    from halab.lab.settle import SteadyStateTimeout, settle as wait
 
     try:
         settled = wait(timeout_s, echo=click.echo)
@@ -50,8 +64,7 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
         click.echo(f"\nThe lab did not settle within {timeout_s:g} s. Still unmet:", err=True)
         for problem in e.still_wrong:
             click.echo(f"  - {problem}", err=True)
-        for service, lines in last_log_lines(services_concerned(e.still_wrong)).items():
-            click.echo(f"--- {service}: last log lines:\n{lines}", err=True)
+        echo_what_they_last_said(e.still_wrong)
         click.echo("Look again with `make status`; `make logs SERVICE=<name>` shows more.", err=True)
         sys.exit(1)
     print_status(settled.status)

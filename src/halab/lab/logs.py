@@ -22,9 +22,14 @@ KEPT_LINES = 25
 _VARYING = re.compile(r"\d{4}-\d\d-\d\d[T ][\d:.,]+Z?( UTC)?|\[\d+\]|\b\d+(\.\d+)?\b")
 
 
-def services_named(text: str) -> list[str]:
-    """The lab's services a sentence names ("Postgres replica pg3 is behind"), in the lab's order."""
-    return [s for s in topology.ALL_SERVICES if re.search(rf"\b{re.escape(s)}\b", text)]
+def services_concerned(problems: Iterable[str]) -> list[str]:
+    """The services whose logs explain these unmet conditions, in the lab's order, each once: those
+    a `status.Problem` names, else those its sentence names ("Postgres replica pg3 is behind")."""
+    named: set[str] = set()
+    for problem in problems:
+        named.update(getattr(problem, "services", ()) or
+                     (s for s in topology.ALL_SERVICES if re.search(rf"\b{re.escape(s)}\b", problem)))
+    return [s for s in topology.ALL_SERVICES if s in named]
 
 
 def distinct_tail(lines: Iterable[str], keep: int = KEPT_LINES) -> list[str]:

@@ -10,11 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from halab.lab import containers, steady, topology
+from halab.lab import steady
 from halab.lab.errors import SteadyStateTimeout
-from halab.lab.status import LabStatus, Problem
+from halab.lab.status import LabStatus
 
-LOG_LINES = 15
 # "Lab ready" must still be true a moment later: once, a look found the VIP held and the next,
 # 3 s later, found it held by neither load balancer (CI, 2026-11-23). Two or more looks in a
 # row, this far apart, must all be steady.
@@ -53,21 +52,4 @@ def settle(timeout_s: float, echo: Callable[[str], None] = print) -> Settled:
     return Settled(seconds, narrator.status)
 
 
-def services_concerned(problems: list[str]) -> list[str]:
-    """The services whose logs explain the unmet conditions, in table order, each once."""
-    named = {s for p in problems if isinstance(p, Problem) for s in p.services}
-    return [s for s in topology.ALL_SERVICES if s in named]
-
-
-def last_log_lines(services: list[str], lines: int = LOG_LINES) -> dict[str, str]:
-    """The last log lines of each service, read through the Docker API."""
-    lab = containers.the_lab()
-    found = {}
-    for service in services:
-        container = lab.get(service)
-        found[service] = ("(no container)" if container is None
-                          else container.logs(tail=lines).decode(errors="replace").rstrip() or "(no output)")
-    return found
-
-
-__all__ = ["Settled", "SteadyStateTimeout", "last_log_lines", "services_concerned", "settle"]
+__all__ = ["Settled", "SteadyStateTimeout", "settle"]

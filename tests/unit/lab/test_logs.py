@@ -4,6 +4,7 @@ a member is stuck is not pushed out by its heartbeat."""
 from __future__ import annotations
 
 from halab.lab import logs
+from halab.lab.status import Problem
 
 PATRONI_STUCK = [
     "2026-11-25 03:14:01,001 INFO: no action. I am (pg3), a secondary, and following a leader (pg1)",
@@ -24,5 +25,10 @@ def test_only_the_last_lines_are_kept():
     assert logs.distinct_tail(lines, keep=3) == ["line x", "line y", "line z"]
 
 
-def test_the_services_a_problem_names_are_found_by_their_whole_name():
-    assert logs.services_named("Postgres replica pg3 is behind the primary; app1 is missing; lb12 is not ours") == ["app1", "pg3"]
+def test_the_services_a_sentence_names_are_found_by_their_whole_name():
+    assert logs.services_concerned(["Postgres replica pg3 is behind the primary; app1 is missing; lb12 is not ours"]) == ["app1", "pg3"]
+
+
+def test_a_problem_concerns_the_services_it_names_in_the_lab_order_each_once():
+    problems = [Problem("a", ["pg3", "pg1"]), Problem("b", ["pg1", "etcd2"]), "a sentence about redis2"]
+    assert logs.services_concerned(problems) == ["etcd2", "pg1", "pg3", "redis2"]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from click.testing import CliRunner
 
 from halab import cli
-from halab.lab import roles, settle
+from halab.lab import logs, roles, settle
 from halab.lab.status import Problem
 
 from .test_status import lab
@@ -56,19 +56,14 @@ def test_a_lab_that_is_already_steady_prints_nothing_while_waiting(monkeypatch):
     assert said == []
 
 
-def test_services_concerned_come_in_table_order_once():
-    problems = [Problem("a", ["pg3", "pg1"]), Problem("b", ["pg1", "etcd2"]), "a plain sentence"]
-    assert settle.services_concerned(problems) == ["etcd2", "pg1", "pg3"]
-
-
 def test_timeout_names_each_unmet_condition_and_the_logs_of_the_services_concerned(monkeypatch):
     looks(monkeypatch, lab(pg=NO_SYNC))
-    monkeypatch.setattr(settle, "last_log_lines", lambda services: {s: f"{s} log line" for s in services})
+    monkeypatch.setattr(logs, "tails", lambda services: {s: [f"{s} log line"] for s in services})
     result = CliRunner().invoke(cli.main, ["settle", "--timeout", "0.01"])
     assert result.exit_code == 1
     assert "did not settle within 0.01 s" in result.output
     assert "- Postgres has no synchronous standby" in result.output
-    assert "--- pg2: last log lines:\npg2 log line" in result.output
+    assert "--- pg2, its last distinct log lines:\npg2 log line" in result.output
     assert "Traceback" not in result.output
 
 
@@ -97,3 +92,17 @@ def test_make_up_is_ready_only_when_steady_state_held_on_every_look_for_the_hold
     # Looks at 1 s, 2 s (steady), 3 s (no VIP), then steady from 4 s: held 2 s (HOLD_S) at 6 s.
     assert settled.seconds == 4.0 + settle.HOLD_S
     assert any("held by 0 nodes" in line for line in said)
+
+
+def test_status_with_logs_adds_what_the_services_concerned_last_logged_when_not_healthy(monkeypatch):
+    from halab.lab import status
+
+    monkeypatch.setattr(logs, "tails", lambda services: {s: [f"{s} log line"] for s in services})
+    monkeypatch.setattr(status, "collect", lambda: lab(pg=NO_SYNC))
+    plain, told = (CliRunner().invoke(cli.main, args) for args in (["status"], ["status", "--logs"]))
+    assert plain.exit_code == told.exit_code == 1
+    assert "log line" not in plain.output
+    assert "--- pg3, its last distinct log lines:\npg3 log line" in told.output
+    monkeypatch.setattr(status, "collect", lambda: lab())
+    healthy = CliRunner().invoke(cli.main, ["status", "--logs"])
+    assert healthy.exit_code == 0 and "log line" not in healthy.output
