@@ -9,4 +9,7 @@ chmod 700 /var/lib/postgresql/data
 export HALAB_CLIENTS_CIDR=${HALAB_CLIENTS_CIDR:-$HALAB_NET.0/24}
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 render-profile /etc/patroni/patroni.yml.tmpl > /etc/patroni/patroni.yml
+# Beside Patroni until the cluster is initialised: frees it from a lost initialize race (its
+# docstring says how and when). In a subshell, so that init, not Patroni, reaps it.
+(setpriv --reuid=postgres --regid=postgres --init-groups python3 /usr/local/bin/bootstrap_guard.py &)
 exec setpriv --reuid=postgres --regid=postgres --init-groups patroni /etc/patroni/patroni.yml
