@@ -2,7 +2,7 @@
 """Frees a new Patroni cluster from a lost initialize race (patroni/patroni#527).
 
 A new cluster's members race to create etcd's `initialize` key; the one whose create succeeds
-runs initdb. When etcd is slow to commit (a cluster just formed on a busy machine: CI saw it on
+runs initdb. When etcd is slow to commit (a cluster just formed on a busy machine, as on
 `make up ENGINE=swarm` right after every image was loaded), the winner's create can time out and
 yet be written. Patroni retries it on another etcd member, is told the key exists, and takes
 itself for a loser ("failed to acquire initialize lock"). Every member then waits for a leader
