@@ -53,8 +53,8 @@ heal: ## Undo any fault left behind (unpause, reconnect, clear netem, start stop
 node-fault: ## ENGINE=swarm: a whole node dies, freezes or is cut off (FAULT=node-kill|node-pause|node-partition, TARGET=node2|pg-leader|vip-holder|redis-master, FOR=20)
 	@ENGINE=swarm bin/lab fault $(FAULT) $(TARGET) --for $(or $(FOR),20)
 
-dashboard: ## Live web UI on http://127.0.0.1:8090/: topology, the fault now, fault and halt buttons
-	@bin/lab dashboard
+dashboard: ## Live web UI: prints its URL with this start's token (DASHBOARD_BIND=0.0.0.0 DASHBOARD_HOSTS=addr to show it to a room; DASHBOARD_PORT=8090)
+	@DASHBOARD_BIND=$(DASHBOARD_BIND) DASHBOARD_HOSTS="$(DASHBOARD_HOSTS)" DASHBOARD_PORT=$(DASHBOARD_PORT) bin/lab dashboard
 
 dashboard-stop: ## Stop the dashboard (its faults are reverted first)
 	@bin/lab dashboard-stop

@@ -1,6 +1,7 @@
 """`make dashboard` against the real lab: its API (inject a fault, see the role move, halt, steady
 state back, the run in a journal and a report), its page in headless Chromium (20 services, a
-fault button, the VIP moving, halt), and a dashboard killed mid-fault leaving nothing behind.
+fault button, the VIP moving, halt, no console error and so no CSP violation), a dashboard killed
+mid-fault leaving nothing behind, and requests from another site or Host changing nothing.
 
 The page's screenshots are kept in reports/ for a person to look at."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import docker
@@ -22,11 +24,21 @@ from .test_report_browser import browser
 pytestmark = pytest.mark.integration
 
 URL = "http://127.0.0.1:8090"
+TOKEN = {"value": ""}  # this start's token, from the URL `make dashboard` prints
+
+
+def start_dashboard() -> str:
+    """`make dashboard` as a user runs it; returns the URL it prints (with the token)."""
+    out = subprocess.run(["bin/lab", "dashboard"], cwd=ROOT, check=True, text=True, capture_output=True).stdout
+    match = re.search(r"^dashboard: open (http://127\.0\.0\.1:8090/\?token=(\S+))$", out, re.M)
+    assert match, f"make dashboard printed no URL with a token:\n{out}"
+    TOKEN["value"] = match.group(2)
+    return match.group(1)
 
 
 @pytest.fixture(scope="module")
 def dashboard(lab):
-    subprocess.run(["bin/lab", "dashboard"], cwd=ROOT, check=True)
+    start_dashboard()
     yield URL
     subprocess.run(["bin/lab", "dashboard-stop"], cwd=ROOT, check=False)
 
@@ -36,7 +48,7 @@ def get(path: str) -> requests.Response:
 
 
 def post(path: str, body: dict | None = None) -> requests.Response:
-    return requests.post(URL + path, json=body or {}, timeout=90)
+    return requests.post(URL + path, json=body or {}, timeout=90, headers={"Authorization": f"Bearer {TOKEN['value']}"})
 
 
 def steady() -> dict | None:
@@ -93,8 +105,14 @@ def test_the_page_shows_the_lab_a_fault_button_moves_the_vip_and_halt_ends_it(da
     d = browser()
     try:
         d.set_window_size(1700, 1300)
-        d.get(URL + "/")
+        d.get(URL + "/")  # without the token: the page looks, its buttons do not change anything
         wait = WebDriverWait(d, 60)
+        wait.until(lambda d: d.find_element(By.ID, "readonly").is_displayed())
+        assert "Read-only" in d.find_element(By.ID, "readonly").text and not d.find_element(By.ID, "halt").is_enabled()
+        d.get(start_dashboard())  # the URL make dashboard prints (the dashboard is running: the same token)
+        assert d.current_url == URL + "/", "the token stayed in the address bar"
+        wait.until(lambda d: d.find_element(By.ID, "halt").is_enabled())
+        assert not d.find_element(By.ID, "readonly").is_displayed()
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".svc")) == len(topology.ALL_SERVICES))
         # In one script, so a redraw between finding and reading cannot leave a stale element.
         names = set(d.execute_script(
@@ -120,8 +138,16 @@ def test_the_page_shows_the_lab_a_fault_button_moves_the_vip_and_halt_ends_it(da
         WebDriverWait(d, 180).until(lambda d: "vip-holder-kill" in d.find_element(By.ID, "recent").text
                                     and d.find_element(By.ID, "health").text == "steady state")
         d.save_screenshot(str(ROOT / "reports" / "dashboard-after.png"))
+        # A Content-Security-Policy violation is a console error too.
         errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
+
+        # The run's report through the dashboard: sandboxed, and it still draws its charts.
+        d.find_element(By.CSS_SELECTOR, "#recent a").click()
+        d.switch_to.window(d.window_handles[-1])
+        WebDriverWait(d, 30).until(lambda d: d.execute_script("return document.documentElement.getAttribute('data-charts-rendered')"))
+        assert "/reports/" in d.current_url
+        assert [e for e in d.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         d.quit()
 
@@ -137,7 +163,9 @@ def test_a_dashboard_killed_mid_fault_leaves_nothing_behind_the_faults_deadline_
     # Its watchdog fires after the baseline, the 5 s and its 15 s grace, and starts app3 again.
     eventually("app3 started again by the fault's own deadline", lambda: app3().status == "running", timeout=60)
     eventually("the watchdog gone once it healed", lambda: deadlines_left() == [], timeout=20)
-    subprocess.run(["bin/lab", "dashboard"], cwd=ROOT, check=True)  # for whatever runs next
+    old_token = TOKEN["value"]
+    start_dashboard()  # for whatever runs next
+    assert TOKEN["value"] != old_token, "a new start kept the old token"
     eventually("the lab in steady state", steady, timeout=180)
 
 
@@ -162,3 +190,33 @@ def test_a_game_day_that_make_chaos_runs_shows_on_the_dashboard_and_halt_interru
             proc.kill()
     assert get("/api/runs").json()["game_day"] is None
     eventually("the lab in steady state after the halt", steady, timeout=180)
+
+
+def test_another_site_or_host_changes_nothing_in_the_lab(dashboard):
+    """The issue's reproduction, against the real dashboard and lab: a page on another site sends
+    a text/plain POST (no preflight needed) and a JSON one; a rebound name reads the status."""
+    eventually("the lab in steady state", steady, timeout=180)
+    client = docker.from_env()
+    before = {c.name: (c.status, c.attrs["State"]["StartedAt"]) for c in client.containers.list(all=True)}
+    runs_before = sorted(p.name for p in (ROOT / "reports").iterdir())
+    attacks = [
+        (dict(data='{"scenario":"app-replica-kill","duration_s":5}', headers={"Content-Type": "text/plain", "Origin": "http://attacker.example"}), 403),
+        (dict(json={"scenario": "app-replica-kill", "duration_s": 5}, headers={"Origin": "http://attacker.example"}), 403),
+        (dict(json={"scenario": "app-replica-kill"}, headers={"Host": "attacker.example:8090"}), 421),
+        (dict(data='{"scenario":"app-replica-kill"}', headers={"Content-Type": "text/plain"}), 415),
+        (dict(json={"scenario": "app-replica-kill"}), 401),  # from this machine, without the token
+    ]
+    for kwargs, code in attacks:
+        for path in ("/api/faults", "/api/halt"):
+            resp = requests.post(URL + path, timeout=10, **kwargs)
+            assert resp.status_code == code, (kwargs, resp.text)
+            assert resp.headers["content-type"] == "application/json" and resp.json()["error"]
+    rebound = requests.get(URL + "/api/status", headers={"Host": "attacker.example:8090"}, timeout=10)
+    assert rebound.status_code == 421 and "allowed hosts: 127.0.0.1:8090" in rebound.json()["error"]
+    assert "healthy" not in rebound.text
+
+    assert get("/api/runs").json()["active"] == []
+    assert sorted(p.name for p in (ROOT / "reports").iterdir()) == runs_before, "a refused request recorded a run"
+    after = {c.name: (c.status, c.attrs["State"]["StartedAt"]) for c in client.containers.list(all=True)}
+    assert after == before, "a refused request changed a container"
+    assert deadlines_left() == []

@@ -6,6 +6,7 @@
     GET  /api/catalogue    what may be injected: presets (a game day's scenarios), faults, roles
     GET  /api/runs         faults running and recently finished, and a `make chaos` game day
     GET  /api/events       server-sent events, one `tick` a second: status, runs, game day
+    GET  /api/session      whether this browser may change the lab (it holds this start's token)
     POST /api/faults       inject: {"scenario": NAME} or {"fault", "target", "params"}, with
                            optional "duration_s" and "double"; 202 with the run, 400 naming what
                            is wrong and what is allowed, 409 while another fault runs
@@ -13,7 +14,8 @@
                            same and an error when the heal failed
     GET  /reports/...      the journals and HTML reports of past runs
 
-Every error under /api is JSON: {"error": sentence, "problems": [...]}.
+Every error under /api is JSON: {"error": sentence, "problems": [...]}. Who may ask what is the
+guard's business (guard.py): the Host, the Origin, JSON for a change, and this start's token.
 """
 
 from __future__ import annotations
@@ -34,18 +36,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from halab.chaos import broadcast
 from halab.chaos.errors import ConfigError
 from halab.dashboard.controller import Busy, FaultController
+from halab.dashboard.guard import TOKEN_HEADER, Guard, GuardMiddleware
 from halab.dashboard.watch import LabWatcher
 
 TICK_S = 1.0
 STATIC = resources.files("halab.dashboard") / "static"
-ENDPOINTS = ("GET /api/status", "GET /api/catalogue", "GET /api/runs", "GET /api/events", "POST /api/faults", "POST /api/halt")
+ENDPOINTS = ("GET /api/status", "GET /api/catalogue", "GET /api/runs", "GET /api/events", "GET /api/session",
+             "POST /api/faults", "POST /api/halt")
 
 
 def error(status: int, message: str, problems: list[str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "problems": problems or [message]}, status_code=status)
 
 
-def create_app(watcher: LabWatcher, controller: FaultController, *, start_watcher: bool = True) -> FastAPI:
+def create_app(watcher: LabWatcher, controller: FaultController, guard: Guard, *, start_watcher: bool = True) -> FastAPI:
     reports = controller.reports
 
     @asynccontextmanager
@@ -59,6 +63,7 @@ def create_app(watcher: LabWatcher, controller: FaultController, *, start_watche
         await asyncio.to_thread(controller.cut_short_all)
 
     app = FastAPI(title="halab dashboard", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(GuardMiddleware, guard=guard)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -106,6 +111,11 @@ def create_app(watcher: LabWatcher, controller: FaultController, *, start_watche
         if watcher.latest is None:
             return error(503, f"no look at the lab yet{': ' + watcher.error if watcher.error else ''}")
         return JSONResponse(watcher.latest)
+
+    @app.get("/api/session")
+    def session(request: Request) -> dict:
+        refusal = guard.check_token(request.headers.get(TOKEN_HEADER), request.headers.get("cookie"))
+        return {"can_change": refusal is None, "why_not": refusal[1] if refusal else None}
 
     @app.get("/api/catalogue")
     def catalogue() -> dict:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from halab.dashboard.app import ENDPOINTS, create_app
+from halab.dashboard.guard import Guard
 from halab.dashboard.watch import LabWatcher
 
 STATUS = {"healthy": True, "problems": [], "vip": "10.77.0.10", "vip_holder": "lb1", "pg_leader": "pg1"}
@@ -20,8 +21,19 @@ def watcher() -> LabWatcher:
 
 
 @pytest.fixture
-def client(watcher, controller):
-    with TestClient(create_app(watcher, controller, start_watcher=False)) as c:
+def guard() -> Guard:
+    return Guard(port=8090)
+
+
+def as_the_user(app, guard: Guard, **kwargs) -> TestClient:
+    """A client as the person at the keyboard: the dashboard's own host, and this start's token
+    (the guard's refusals are test_guard.py's)."""
+    return TestClient(app, base_url="http://127.0.0.1:8090", headers={"Authorization": f"Bearer {guard.token}"}, **kwargs)
+
+
+@pytest.fixture
+def client(watcher, controller, guard):
+    with as_the_user(create_app(watcher, controller, guard, start_watcher=False), guard) as c:
         yield c
 
 
@@ -53,7 +65,7 @@ def test_a_fault_is_accepted_with_202_and_a_second_one_gets_409(client, fake_lab
     second = client.post("/api/faults", json={"scenario": "pg-leader-kill"})
     assert second.status_code == 409 and "already running (app-kill)" in second.json()["error"]
     assert client.get("/api/runs").json()["active"][0]["scenario"] == "app-kill"
-    halted = client.post("/api/halt")
+    halted = client.post("/api/halt", json={})
     assert halted.status_code == 200 and halted.json()["halted"] == ["app-kill"]
 
 
@@ -67,17 +79,17 @@ def test_halt_whose_heal_fails_still_ends_the_faults_and_says_what_to_do_in_json
     controller.hooks.heal = heal
     fake_lab.steady.clear()
     assert client.post("/api/faults", json={"scenario": "app-kill"}).status_code == 202
-    halted = client.post("/api/halt")
+    halted = client.post("/api/halt", json={})
     assert halted.status_code == 500 and halted.json()["halted"] == ["app-kill"]
     assert "healing the lab failed (No such container: 0123456789ab); run 'make heal'" in halted.json()["error"]
 
 
-def test_an_unexpected_failure_under_api_is_json_naming_it(controller, watcher):
+def test_an_unexpected_failure_under_api_is_json_naming_it(controller, watcher, guard):
     def broken():
         raise RuntimeError("the Docker socket went away")
 
     controller.snapshot = broken
-    with TestClient(create_app(watcher, controller, start_watcher=False), raise_server_exceptions=False) as c:
+    with as_the_user(create_app(watcher, controller, guard, start_watcher=False), guard, raise_server_exceptions=False) as c:
         answer = c.get("/api/runs")
     assert answer.status_code == 500
     assert answer.json()["error"] == "the dashboard failed on GET /api/runs: RuntimeError('the Docker socket went away')"
@@ -106,7 +118,7 @@ def test_a_body_that_is_not_json_gets_400(client):
 
 def test_unknown_endpoints_and_methods_get_json_errors_listing_the_api(client):
     for method, path, code in (("GET", "/api/nope", 404), ("DELETE", "/api/halt", 405), ("GET", "/api/faults", 405)):
-        resp = client.request(method, path)
+        resp = client.request(method, path, headers={"Content-Type": "application/json"})
         assert resp.status_code == code and all(e in resp.json()["error"] for e in ENDPOINTS)
 
 

@@ -198,8 +198,10 @@ def _reproduce(journal: dict) -> list[str]:
     source = journal.get("gameday_file") or ""
     if source.startswith(FROM_DASHBOARD):
         request = source.removeprefix(FROM_DASHBOARD)
+        # The token is the end of the URL `make dashboard` prints (docs/dashboard.md).
         return [*commands, "make dashboard",
-                f"curl -X POST http://127.0.0.1:8090/api/faults -H 'Content-Type: application/json' -d '{request}'"]
+                "curl -X POST http://127.0.0.1:8090/api/faults -H 'Content-Type: application/json' "
+                f"-H \"Authorization: Bearer $TOKEN\" -d '{request}'"]
     chaos = "make chaos"
     if (journal.get("gameday_file") or DEFAULT_GAMEDAY) != DEFAULT_GAMEDAY:
         chaos += f" FILE={journal['gameday_file']}"

@@ -22,6 +22,7 @@ let catalogue = null;
 let lastRoles = null;
 const changes = []; // {at, role, from, to}, newest first
 let choice = null; // {scenario} or {fault, target}
+let canChange = false; // this browser holds the dashboard's token (GET /api/session)
 
 // -- topology ------------------------------------------------------------------------------------
 function leaders(st) {
@@ -82,7 +83,7 @@ function drawTopology(lab) {
         <div class="role">${esc(svc.role ?? "")}</div></div>`;
     }).join("");
     return `<div class="tier" data-group="${group}"><div class="tier-head">${esc(label)} <span class="fact">${esc(tierFact(group, st))}</span></div>
-      <div class="fact quiet" style="font-size:.82rem">${esc(idea)}</div><div class="members">${members}</div></div>`;
+      <div class="fact quiet idea">${esc(idea)}</div><div class="members">${members}</div></div>`;
   }).join("");
   $("problems").innerHTML = st.problems.map((p) => `<li>${esc(p)}</li>`).join("");
 }
@@ -118,7 +119,7 @@ function runCard(run) {
     ? `<div class="quiet">still: ${run.problems.map(esc).join("; ")}</div>` : "";
   const done = run.results.length ? `<div class="quiet">done: ${run.results.map((r) => `${esc(r.scenario)} <span class="verdict-${r.verdict}">${esc(r.verdict)}</span>`).join(", ")}</div>` : "";
   return `<div class="runcard" data-scenario="${esc(run.scenario)}">
-    <div class="title">${esc(run.scenario)} <span class="quiet" style="font-weight:400;font-size:.9rem">${from}</span></div>
+    <div class="title">${esc(run.scenario)} <span class="quiet source">${from}</span></div>
     <div class="desc">${esc(run.description)}</div>
     <div><b>fault:</b> ${esc(run.fault)}${run.duration_s ? ` for ${run.duration_s} s` : ""}</div>
     <div class="phase"><span id="run-phase" class="word ${esc(run.phase.replace(/ /g, "-"))}">${phaseWord}</span>
@@ -202,7 +203,7 @@ function choose(next, explanation, duration) {
   $("explain").classList.remove("quiet");
   $("explain").innerHTML = explanation;
   if (duration) $("duration").value = duration;
-  $("inject").disabled = false;
+  $("inject").disabled = !canChange;
 }
 
 function chooseCustom() {
@@ -228,6 +229,16 @@ async function loadCatalogue() {
   $("duration").max = catalogue.max_duration_s;
 }
 
+// Without this start's token (the URL that `make dashboard` prints) the page only looks.
+async function checkSession() {
+  const session = await (await fetch("/api/session")).json();
+  canChange = session.can_change;
+  $("halt").disabled = !canChange;
+  $("inject").disabled = !canChange || !choice;
+  $("readonly").hidden = canChange;
+  if (!canChange) $("readonly").textContent = "Read-only: " + session.why_not;
+}
+
 async function post(path, body) {
   const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : "{}" });
   let data = null;
@@ -242,6 +253,7 @@ async function inject() {
   const [status, data] = await post("/api/faults", body);
   if (status === 202) say(`injected: ${data.fault} ${data.target ?? ""} for ${data.duration_s} s (${data.scenario}); it reverts on its own`, "done");
   else say(data.error || `HTTP ${status}`, "error");
+  if (status === 401) checkSession();
 }
 
 async function halt() {
@@ -249,13 +261,13 @@ async function halt() {
   $("halt").disabled = true;
   try {
     const [status, data] = await post("/api/halt");
-    if (status !== 200) { say(data.error || `HTTP ${status}`, "error"); return; }
+    if (status !== 200) { say(data.error || `HTTP ${status}`, "error"); if (status === 401) checkSession(); return; }
     const parts = [];
     if (data.halted.length) parts.push(`reverted ${data.halted.join(", ")}`);
     if (data.interrupted.length) parts.push(`interrupted ${data.interrupted.join(", ")}`);
     parts.push(data.healed.length ? `healed: ${data.healed.join("; ")}` : "nothing left to heal");
     say("halted: " + parts.join("; "), "done");
-  } finally { $("halt").disabled = false; }
+  } finally { $("halt").disabled = !canChange; }
 }
 
 // -- wiring --------------------------------------------------------------------------------------
@@ -276,4 +288,5 @@ $("inject").addEventListener("click", inject);
 $("halt").addEventListener("click", halt);
 makeCharts();
 loadCatalogue().catch((e) => say(`could not load the fault catalogue: ${e}`, "error"));
+checkSession().catch((e) => say(`could not ask the dashboard who may change the lab: ${e}`, "error"));
 connect();
