@@ -15,10 +15,8 @@ help: ## List the targets
 base-image: ## Make debian:bookworm-slim locally (debootstrap) when it cannot be pulled
 	@images/base/mkbase.sh
 
-certs: ## Copy the host's locally added CA certificates into certs/ for the image builds
-	@found=0; for c in /usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt; do \
-	  [ -f "$$c" ] && cp "$$c" certs/ && found=1 && echo "certs/: added $$(basename $$c)"; done; \
-	[ $$found = 1 ] || echo "no locally added CA certificates found; nothing to copy"
+certs: ## Copy the host's locally added CA certificates into certs/ for the image builds (make up stops until they are there)
+	@bin/lab certs
 
 images: ## Build every image that is missing or out of date
 	@bin/lab images

@@ -3,6 +3,8 @@
 # The lab's Dockerfiles all start FROM debian:bookworm-slim; this makes the same base locally:
 # a minbase debootstrap, trimmed like the official slim image, then `docker import`.
 set -euo pipefail
+# shellcheck source=bin/portable.sh
+source "$(dirname "$0")/../../bin/portable.sh"
 
 TAG=${TAG:-debian:bookworm-slim}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
@@ -11,7 +13,7 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
   echo "base image $TAG is already here"
   exit 0
 fi
-if timeout 60 docker pull "$TAG" >/dev/null 2>&1; then
+if with_timeout 60 docker pull "$TAG" >/dev/null 2>&1; then
   echo "pulled $TAG"
   exit 0
 fi
