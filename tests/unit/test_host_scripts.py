@@ -35,7 +35,7 @@ NOT_ON_MACOS = [
     (r"\breadlink -f\b", "readlink -f is GNU", "abspath in bin/portable.sh"),
     (r"\bxargs -r\b", "xargs -r is GNU", "a while read loop"),
     (r"(?<![-\w])timeout \d", "timeout is GNU coreutils", "with_timeout in bin/portable.sh"),
-    (r"(?<![-\w'])(?<!-v )sha256sum\b", "macOS has shasum, not sha256sum", "sha256 in bin/portable.sh"),
+    (r"""(?<![-\w'"])(?<!-v )sha256sum\b""", "macOS has shasum, not sha256sum", "sha256 in bin/portable.sh"),
     (r"\bdate -d\b", "date -d is GNU", "date -u +%s arithmetic"),
     (r"\bgrep -\w*P", "grep -P is GNU", "grep -E"),
     (r"\bsed -i\b", "sed -i differs between GNU and BSD", "write to a temporary file"),
