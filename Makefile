@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # NODES_FILE=path, on the machines it names (docs/swarm.md).
 export ENGINE NODES NODES_FILE
 
-.PHONY: help base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
+.PHONY: help docs base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ $(PY): pyproject.toml
 vendor: $(PY) ## Fetch the HTML report's charting library and the tests' JUnit schema (pinned, checked; no-ops when present)
 	@$(PY) -m halab.chaos.html.vendor
 	@$(PY) tests/unit/chaos/junit_schema.py
+
+docs: $(PY) ## Regenerate the tables the docs quote from profiles/*.env and gamedays/default.yaml
+	@$(PY) tools/docs_tables.py
 
 test-unit: $(PY) vendor ## Unit tests only (no Docker needed)
 	$(PY) -m pytest -m "not integration"

@@ -107,7 +107,7 @@ def test_an_outside_client_saw_the_same_failover(journal):
     A disagreement gets one more run, as the game day reruns a missed budget (`rerun_misses`),
     and is named in the warnings summary, never hidden: on 2 cores under CI's load one psql
     attempt can hang past the witness's 4 s while the probe's pooled writes answer in 1 s
-    (README "the witness"). Two disagreements in a row fail."""
+    (docs/witness.md). Two disagreements in a row fail."""
     row, proc = crosschecked_run()
     if not row.agree:
         first, (row, proc) = row, crosschecked_run()
@@ -117,7 +117,7 @@ def test_an_outside_client_saw_the_same_failover(journal):
                       f"{first.journal_s} s, witness {first.witness_s} s", stacklevel=1)
     # 1 = a budget broken (the cross-check agreed, asserted above). The budgets are judged by the
     # game day above, without the witness; this run carries the witness's extra load (a process
-    # and a connection per attempt, README "the witness"), and on 2 cores that load alone moved
+    # and a connection per attempt, docs/witness.md), and on 2 cores that load alone moved
     # pg-leader-kill from 7.6 s to 11-12 s here while the witness agreed. Anything else (3, 4,
     # a crash) fails.
     assert proc.returncode in (0, 1), proc.stdout[-3000:]

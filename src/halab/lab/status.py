@@ -1,7 +1,7 @@
 """One picture of the lab: every service's state, health and current role.
 
 `collect()` asks every system concurrently (a slow or dead member must not stall the others);
-`LabStatus.to_json()` is the contract other tools read (keys named in the README); the table is
+`LabStatus.to_json()` is the contract other tools read (keys named in docs/gamedays.md and README.md); the table is
 rendered from the same object.
 """
 

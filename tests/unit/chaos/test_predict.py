@@ -129,6 +129,6 @@ def test_the_broker_formula_names_one_number_when_every_fencing_lands_in_the_sam
 
 def test_a_slower_metadata_refresh_holds_the_producer_on_the_dead_broker_a_round_longer(monkeypatch):
     # With kafka-python's refresh every 5 s the probe's writes to the dead leader's partitions
-    # resumed at ~7.3 s where the Java producer was through at 4-5 s (README, "the witness").
+    # resumed at ~7.3 s where the Java producer was through at 4-5 s (docs/witness.md).
     monkeypatch.setattr(predict.kafka_probe, "METADATA_MAX_AGE_MS", 5000)
     assert rng(predict.predict(scenario("kill", "kafka-partition-leader"), knobs("tuned"))) == (4.0, 6.0, 10.5)
