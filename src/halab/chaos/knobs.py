@@ -58,7 +58,10 @@ def _profile() -> dict:
 
 
 def _keepalived(lab: Lab) -> dict:
-    knobs = _grep(lab, "lb1", KEEPALIVED_CONF, r"^\s*(version|advert_int|nopreempt|interval|fall|rise)\b\s*(.*)$")
+    # [ \t], not \s: a flag with no value (nopreempt) must not read the next line as its value.
+    knobs = _grep(lab, "lb1", KEEPALIVED_CONF, r"^[ \t]*(version|advert_int|nopreempt|interval|fall|rise)\b[ \t]*(.*)$")
+    if knobs.get("nopreempt") == "":
+        knobs["nopreempt"] = "on"
     # Each node's own priority sets how long it waits as the backup (the skew of master-down).
     priorities = {lb: _grep(lab, lb, KEEPALIVED_CONF, r"^\s*(priority)\s+(\d+)").get("priority") for lb in topology.LBS}
     knobs["priority"] = {lb: p for lb, p in priorities.items() if p is not None}
