@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # NODES_FILE=path, on the machines it names (docs/swarm.md).
 export ENGINE NODES NODES_FILE
 
-.PHONY: help docs base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
+.PHONY: help docs pictures base-image certs images up status footprint down logs chaos bench availability spof-sweep chaos-validate heal node-fault dashboard dashboard-stop save load doctor test test-host test-unit vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ test-unit: $(PY) vendor ## Unit tests only (no Docker needed)
 
 test: ## Unit and integration tests in their own container, needing only Docker (brings the lab up if it is not running, and down after)
 	@bin/lab test
+
+pictures: ## Retake the docs' screenshots: docs/report.png (from the report fixture) and docs/dashboard.png (the running lab)
+	@HALAB_PICTURES=1 bin/lab test -m integration -k "test_report_in_browser or test_the_page_shows_the_lab"
 
 test-host: $(PY) vendor ## The same tests from a host venv (Linux, for development: needs Chromium and a route to the lab)
 	$(PY) -m pytest

@@ -13,8 +13,9 @@ LOOPS=${LOOPS:-2}     # loops per client
 RUN=${RUN:-$(date +%s)}
 
 # Each client gives up after GIVE_UP_S, a plain user's few seconds. Not the probes' 1-2 s bound:
-# every attempt here opens a new connection, and after a Patroni failover on 2 cores psql took
-# 1-2 s just to connect to the new primary for several seconds, while pooled writes were fast.
+# curl and redis-cli open a new connection per attempt (psql keeps a session until it breaks),
+# and after a Patroni failover on 2 cores a new psql connection took 1-2 s to the new primary
+# for several seconds, while pooled writes were fast.
 GIVE_UP_S=${GIVE_UP_S:-4}
 # Redis answers in well under a millisecond, and its clients wait far less than a database's (the
 # app's and the probe's socket timeout is 1 s). With 4 s, every SET sent to the dead master before
@@ -41,7 +42,7 @@ http_loop() {
 # includes its wait for a connection. A write that fails or hangs past GIVE_UP_S ends its session.
 # Until 2026-11-24 every attempt was a new psql process and connection: on this loaded 2-core
 # machine that alone took 0.3-1.4 s (40 ms at rest), so after a failover the witness reported the
-# end of its own next connect, not the database's return (docs/witness.md).
+# end of its own next connect, not the database's return (docs/measurements.md).
 psql_loop() {
   local id=$1 seq=0 start line status n pid="" to from fifo
   local conn="host=$VIP port=5432 dbname=probes user=app password=app connect_timeout=2 options='-c statement_timeout=3000'"
@@ -94,7 +95,7 @@ psql_loop() {
 # how redis-py, the app's client, asks (SENTINEL MASTERS, then skips a master flagged s_down or
 # o_down): with get-master-addr-by-name alone, which names the dead master until the failover is
 # done, every attempt then hung its full give-up on the dead address, and the witness measured that
-# wait, 0.15-0.7 s later than the probe in four of four runs (docs/witness.md).
+# wait, 0.15-0.7 s later than the probe in four of four runs (docs/measurements.md).
 sentinel_master() {
   # redis-cli 7.0 has no connect timeout of its own: `timeout` bounds each call.
   timeout 1 redis-cli -h "$1" -p 26379 --raw SENTINEL master halab 2>/dev/null |

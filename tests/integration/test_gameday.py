@@ -86,9 +86,12 @@ CROSSCHECKED = "pg-leader-kill"
 
 
 def crosschecked_run() -> tuple:
-    """One `make chaos WITNESS=1` of the cross-checked scenario: its comparison row and the run."""
+    """One `make chaos WITNESS=1` of the cross-checked scenario: its comparison row and the run.
+    Through bin/lab, the script behind make, so that the controller's exit code survives (make
+    turns every failure into 2, and a budget broken under the witness's load must be told from
+    a crash)."""
     before = LATEST.resolve()
-    proc = run("make", "chaos", f"SCENARIO={CROSSCHECKED}", "WITNESS=1", check=False)
+    proc = run("bin/lab", "chaos", check=False, env={"SCENARIO": CROSSCHECKED, "WITNESS": "1"})
     assert LATEST.resolve() != before, f"no new journal:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
     checked = json.loads(LATEST.read_text())
     witness = LATEST.parent / "witness.log"

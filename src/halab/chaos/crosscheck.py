@@ -23,7 +23,7 @@ stall they ride out still counts.
 
 Each scenario is compared on the failover its budget judges (the probes in `failover_of`, else
 the worst of all), the number the table shows; the two agree when they are within `TOLERANCE_S`
-or `TOLERANCE_FRACTION`. docs/witness.md says what else was tried.
+or `TOLERANCE_FRACTION`. docs/measurements.md and CHANGELOG.md say what else was tried.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ REQUEST_TIMEOUT_MS = 2000
 # has fenced the dead leader; it then retries against the dead broker until the next periodic
 # refresh. Kafka's Java producer refreshes again after every failure, and with 5 s here the probe's
 # writes to the dead leader's partitions stalled until ~7.3 s where the Java producer was through
-# at 4-5 s (docs/witness.md). One metadata request a second costs nothing.
+# at 4-5 s (docs/measurements.md). One metadata request a second costs nothing.
 METADATA_MAX_AGE_MS = 1000
 
 
