@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
+from halab.chaos.outcome import EXIT_ABORTED, EXIT_CRASHED, EXIT_FAILED, EXIT_REVERT_FAILED, run_outcome  # noqa: F401 - the codes are chaos run's
 from halab.chaos.errors import ConfigError, LabError
 
 DEFAULT_GAMEDAY = Path("gamedays/default.yaml")
 DEFAULT_REPORTS = Path("reports")
 
 # `chaos run`'s exit codes beyond 0 (see its help).
-EXIT_FAILED, EXIT_CRASHED, EXIT_REVERT_FAILED, EXIT_ABORTED = 1, 3, 4, 130
 
 
 def _fail(e: LabError) -> None:
@@ -173,20 +173,6 @@ def _html_report_beside(journal_path: Path) -> None:
         click.echo(f"no HTML report: {e}", err=True)
     except Exception as e:  # a bug in the renderer must not cost the run its exit code
         click.echo(f"no HTML report: the renderer failed: {e!r}", err=True)
-
-
-def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, error: Exception | None = None) -> tuple[str | None, int]:
-    """What `chaos run` says last on stderr about how the game day ended, and its exit code. A
-    failed revert wins over everything else: the lab may be left broken."""
-    if revert_failed:
-        also = f" (and then an unexpected error: {error!r})" if error else ""
-        return (f"reverting a fault failed: {revert_failed}{also}\nthe lab may be left broken, so the game day "
-                f"stopped there: run `make heal` to undo it, then `make status`"), EXIT_REVERT_FAILED
-    if status == "aborted":
-        return "interrupted: every injected fault was reverted; the journal has what ran", EXIT_ABORTED
-    if status == "crashed":
-        return f"the game day stopped on an unexpected error: {error!r}; every injected fault was reverted", EXIT_CRASHED
-    return None, EXIT_FAILED if failed else 0
 
 
 @chaos.command()

@@ -117,3 +117,22 @@ def _scenario(s: dict, path: Path, run_id: str) -> ScenarioOutcome:
         failover = math.inf if measured else math.nan
     writes = {store: {**check, "store": store} for store, check in (s.get("writes") or {}).items()}
     return ScenarioOutcome(**{**s, "failover_s": failover, "writes": writes, "journal_path": path, "run_id": run_id})
+
+
+# How a game day ended, as `chaos run` exits with it and every view (the HTML report's verdict)
+# says it: one definition, below the command line and the views that both read it.
+EXIT_FAILED, EXIT_CRASHED, EXIT_REVERT_FAILED, EXIT_ABORTED = 1, 3, 4, 130
+
+
+def run_outcome(status: str, failed: int, *, revert_failed: str | None = None, error: Exception | None = None) -> tuple[str | None, int]:
+    """What `chaos run` says last on stderr about how the game day ended, and its exit code. A
+    failed revert wins over everything else: the lab may be left broken."""
+    if revert_failed:
+        also = f" (and then an unexpected error: {error!r})" if error else ""
+        return (f"reverting a fault failed: {revert_failed}{also}\nthe lab may be left broken, so the game day "
+                f"stopped there: run `make heal` to undo it, then `make status`"), EXIT_REVERT_FAILED
+    if status == "aborted":
+        return "interrupted: every injected fault was reverted; the journal has what ran", EXIT_ABORTED
+    if status == "crashed":
+        return f"the game day stopped on an unexpected error: {error!r}; every injected fault was reverted", EXIT_CRASHED
+    return None, EXIT_FAILED if failed else 0

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from halab.chaos import report
-from halab.chaos.cli import EXIT_FAILED, run_outcome
 from halab.chaos.html import _charts
 from halab.chaos.html.errors import JournalError
 from halab.chaos.journal import FROM_DASHBOARD, RECORD_FIELDS
 from halab.chaos.measure import format_seconds
+from halab.chaos.outcome import EXIT_FAILED, run_outcome
 
 DEFAULT_GAMEDAY = "gamedays/default.yaml"
 STORE_NAMES = {"postgres": "Postgres", "redis": "Redis", "kafka": "Kafka", "http": "HTTP orders"}
