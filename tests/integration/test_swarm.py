@@ -413,9 +413,15 @@ def backup_lb_back_after_its_nodes_cable(outer: docker.DockerClient, nodes: list
                    outer.containers.get(f"halab-{node}").attrs["NetworkSettings"]["Networks"], timeout=30)
     healed_at = time.monotonic()
     interface = exec_text(outer.containers.get(f"halab-{node}"), ["ip", "-4", "-o", "addr", "show", "to", "10.78.0.0/24"])[1].split()[1]
+    def what_was_seen() -> str:  # CI once waited the whole 90 s here, where runs take 1-2 s: say why next time
+        tasks = [(c.short_id, c.status, c.attrs["State"].get("StartedAt")) for c in tasks_of(engine, backup)]
+        lines = [line for c in tasks_of(engine, backup) for line in c.logs(tail=15).decode(errors="replace").splitlines()]
+        return (f"before: {before}; now: {keepalived_state(engine, backup)}; VIP holder: {vip_holder(nodes)}; "
+                f"{backup}'s tasks on {node}: {tasks}; its last log lines:\n" + "\n".join(lines[-15:]))
+
     eventually(f"{backup} restarted on {node}'s new interface {interface} and the backup again, {holder} still holding the VIP",
                lambda: (now := keepalived_state(engine, backup)) and now[0] != before[0] and now[1] == "BACKUP"
-               and vip_holder(nodes) == holder, timeout=90)
+               and vip_holder(nodes) == holder, timeout=90, explain=what_was_seen)
     with capsys.disabled():
         print(f"\n[node-partition of {node}, the backup load balancer's node] back on the LAN as {interface}; {backup} "
               f"the backup again within {time.monotonic() - healed_at:.1f} s, {holder} kept the VIP")
