@@ -1,5 +1,6 @@
 """The tables the docs quote from the lab's own files, generated so that they cannot drift:
-the failover knobs from profiles/*.env, the default game day's budgets from its YAML.
+the failover knobs from profiles/*.env, the default game day's budgets from its YAML, and the
+code's layout from each package's docstring.
 
     make docs           rewrites every generated block in place
     tests/unit/test_docs.py fails when a block differs from what this renders
@@ -8,8 +9,10 @@ A block sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -66,7 +69,40 @@ def budgets(path: str = "gamedays/default.yaml") -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"knobs": knobs, "budgets": budgets}
+def _summary(path: Path) -> str:
+    """The first paragraph of a module's docstring, on one line."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def _entry(name: str, text: str, width: int = 100, column: int = 25) -> list[str]:
+    lines = textwrap.wrap(text, width - column) or [""]
+    head = name.ljust(column) if len(name) < column else name + "\n" + " " * column
+    return [head + lines[0], *(" " * column + line for line in lines[1:])]
+
+
+def layout() -> str:
+    """src/halab: each package with its docstring's first paragraph and its modules, rooms nested."""
+    src = ROOT / "src"
+    out = ["```text"]
+    for module in sorted((src / "halab").glob("*.py")):
+        if module.name != "__init__.py":
+            out += _entry(f"src/halab/{module.name}", _summary(module))
+
+    def package(path: Path, depth: int) -> None:
+        name = f"src/{path.relative_to(src)}/" if depth == 0 else "  " * depth + f"{path.name}/"
+        modules = sorted(m.stem for m in path.glob("*.py") if m.name != "__init__.py")
+        text = _summary(path / "__init__.py") + (f" [{', '.join(modules)}]" if modules else "")
+        out.extend(_entry(name, text))
+        for sub in sorted(p for p in path.iterdir() if (p / "__init__.py").exists()):
+            package(sub, depth + 1)
+
+    for top in sorted(p for p in (src / "halab").iterdir() if (p / "__init__.py").exists()):
+        package(top, 0)
+    return "\n".join(out + ["```"]) + "\n"
+
+
+RENDERERS = {"knobs": knobs, "budgets": budgets, "layout": layout}
 
 
 def render(text: str) -> str:

@@ -13,10 +13,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from halab.chaos import report
-from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
+from halab.chaos.analysis.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
 from halab.chaos.gameday import load_gameday
-from halab.chaos.html import load_journal
+from halab.chaos.journal import facts
+from halab.chaos.views.html import load_journal
 
 from .conftest import ROOT, TIME_FACTOR, eventually, lab_status, run
 from .test_report_browser import CHROMEDRIVER, CHROMIUM, check_report_in_browser
@@ -136,7 +136,7 @@ def test_journal_has_the_run_metadata(journal):
 def test_scenario_within_its_budget(journal, scenario):
     result = next(s for s in journal["scenarios"] if s["name"] == scenario.name)
     budget = scenario.budget
-    misses = report.earlier_misses(result)
+    misses = facts.earlier_misses(result)
     assert result["verdict"] == "pass", f"{scenario.name}: {result['reasons']} (earlier runs: {misses or 'none'})"
     if misses:  # passed on a rerun (rerun_misses): shown in the warnings summary, never hidden
         warnings.warn(f"{scenario.name} passed only on run {result['attempt']}: {' | '.join(misses)}", stacklevel=1)
@@ -158,8 +158,8 @@ def lab_containers() -> dict:
 
 
 def test_heal_undoes_faults_a_dead_controller_left_behind(journal):
-    from halab.chaos.faults import FAULTS
-    from halab.chaos.lab import Lab
+    from halab.chaos.engine.faults import FAULTS
+    from halab.chaos.engine.handle import Lab
 
     lab = Lab.connect()
     FAULTS["pause"](lab, "app1").inject()
@@ -213,8 +213,8 @@ def test_chaos_validate_reports_a_bad_file_without_a_traceback():
 
 
 def test_heal_clears_a_netem_rule(journal):
-    from halab.chaos.faults import FAULTS, FaultUnavailable
-    from halab.chaos.lab import Lab
+    from halab.chaos.engine.faults import FAULTS, FaultUnavailable
+    from halab.chaos.engine.handle import Lab
 
     lab = Lab.connect()
     delay = FAULTS["delay"](lab, "app3", {"delay_ms": 100})

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from halab.chaos.html import load_journal, write_report
-from halab.chaos.measure import format_seconds
-from halab.chaos.report import results_table, verdict_label
+from halab.chaos.engine.measure import format_seconds
+from halab.chaos.views.html import load_journal, write_report
+from halab.chaos.views.table import results_table, verdict_label
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "unit" / "chaos" / "fixtures" / "report_journal.json"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from halab.chaos.outcome import EXIT_ABORTED, EXIT_CRASHED, EXIT_FAILED, EXIT_REVERT_FAILED, run_outcome  # noqa: F401 - the codes are chaos run's
 from halab.chaos.errors import ConfigError, LabError
+from halab.chaos.journal.outcome import EXIT_ABORTED, EXIT_CRASHED, EXIT_FAILED, EXIT_REVERT_FAILED, run_outcome  # noqa: F401 - the codes are chaos run's
 
 DEFAULT_GAMEDAY = Path("gamedays/default.yaml")
 DEFAULT_REPORTS = Path("reports")
@@ -63,14 +63,14 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
            run `make heal`
       130  interrupted (Ctrl-C, SIGTERM); its faults were reverted
     """
-    from halab.chaos import journal as journal_mod
-    from halab.chaos.broadcast import Publisher
+    from halab.chaos.engine.handle import Lab
+    from halab.chaos.engine.knobs import collect_knobs
     from halab.chaos.gameday import load_gameday, select
-    from halab.chaos.knobs import collect_knobs
-    from halab.chaos.lab import Lab
-    from halab.chaos.live import LiveView
-    from halab.chaos.report import print_report
-    from halab.chaos.runner import GameDayRunner
+    from halab.chaos.gameday.runner import GameDayRunner
+    from halab.chaos.journal import store as journal_mod
+    from halab.chaos.views.broadcast import Publisher
+    from halab.chaos.views.live import LiveView
+    from halab.chaos.views.table import print_report
 
     if guided and not sys.stdin.isatty():
         click.echo("error: guided mode asks the room questions: run it in a terminal (make chaos GUIDED=1)", err=True)
@@ -123,8 +123,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
         Console().print(hooks["guide"].scoreboard())
     click.echo(f"journal: {path}")
     _html_report_beside(path)
-    from halab.chaos import junit
-
+    from halab.chaos.views import junit
     click.echo(f"junit: {junit.write(journal, path.parent / junit.FILE_NAME)}")
     # Last, below the table: how it ended, and what to do about it.
     message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
@@ -138,9 +137,9 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
     paused), the comparison after it."""
     from rich.console import Console
 
-    from halab.chaos import journal as journal_mod
-    from halab.chaos import targets
-    from halab.chaos.guided import Guide, StopGuided
+    from halab.chaos.engine import targets
+    from halab.chaos.journal import store as journal_mod
+    from halab.chaos.views.guided import Guide, StopGuided
 
     console = Console()
     guide = Guide(knobs, ask=console.input, console=console,
@@ -165,7 +164,7 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
 def _html_report_beside(journal_path: Path) -> None:
     """report.html beside the journal, rendered from the written journal. The game day's outcome
     and exit code stand whatever happens here."""
-    from halab.chaos.html import ReportError, write_report
+    from halab.chaos.views.html import ReportError, write_report
 
     try:
         click.echo(f"report: {write_report(journal_path)}")
@@ -183,9 +182,9 @@ def _html_report_beside(journal_path: Path) -> None:
 def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
     """Print the results table of a journal again (default: the latest run), render its HTML
     report with --html, or its JUnit XML with --junit FILE."""
-    from halab.chaos import junit
-    from halab.chaos.html import ReportError, load_journal, write_report
-    from halab.chaos.report import print_report
+    from halab.chaos.views import junit
+    from halab.chaos.views.html import ReportError, load_journal, write_report
+    from halab.chaos.views.table import print_report
 
     try:
         if html:
@@ -204,8 +203,8 @@ def median(journal_files: tuple[Path, ...]) -> None:
     """Median per scenario over several runs' journals (one run is one sample)."""
     from rich.console import Console
 
-    from halab.chaos.journal import read
-    from halab.chaos.report import medians_table
+    from halab.chaos.journal.store import read
+    from halab.chaos.views.table import medians_table
 
     console = Console() if Console().is_terminal else Console(width=170)
     console.print(medians_table([read(p) for p in journal_files]))
@@ -220,7 +219,7 @@ def crosscheck(journal_file: Path | None, witness_log: Path | None, run_dirs: tu
     """Set each scenario's failover beside what the witness's outside clients saw (curl, psql and
     redis-cli in shell loops, Kafka's VerifiableProducer; `make chaos WITNESS=1`). Exits 1 when
     any pair differs by more than 0.5 s and 15 %: with several --run, any pair of medians."""
-    from halab.chaos.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, over_runs
+    from halab.chaos.analysis.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, over_runs
 
     if bool(journal_file) == bool(run_dirs) or bool(journal_file) != bool(witness_log):
         raise click.UsageError("give either JOURNAL_FILE WITNESS_LOG, or one --run DIR per game day")
@@ -242,8 +241,8 @@ def crosscheck(journal_file: Path | None, witness_log: Path | None, run_dirs: tu
 
 def _crosscheck_run(journal_file: Path, witness_log: Path) -> tuple[str, list]:
     """One game day's pairs, printed as a table: (its run id, the rows)."""
-    from halab.chaos.crosscheck import compare, parse_witness
-    from halab.chaos.journal import read
+    from halab.chaos.analysis.crosscheck import compare, parse_witness
+    from halab.chaos.journal.store import read
 
     for path in (journal_file, witness_log):
         if not path.is_file():
@@ -281,8 +280,8 @@ def _print_crosscheck(title: str, rows: list, with_runs: bool = False) -> None:
 def heal() -> None:
     """Undo anything a dead controller left behind: unpause, reconnect, clear netem, start stopped
     lab containers. Safe to run any time; changes nothing on a healthy lab."""
-    from halab.chaos.heal import heal as do_heal
-    from halab.chaos.lab import Lab
+    from halab.chaos.engine.handle import Lab
+    from halab.chaos.engine.heal import heal as do_heal
 
     try:
         actions = do_heal(Lab.connect())
@@ -306,7 +305,7 @@ def sweep_report(journal_file: Path) -> None:
     budget, or a double one did not come back by itself."""
     from rich.console import Console
 
-    from halab.chaos.sweep import tables, verdict_lines, write
+    from halab.chaos.analysis.sweep import tables, verdict_lines, write
 
     path, summary = write(journal_file)
     console = Console() if Console().is_terminal else Console(width=170)
@@ -332,7 +331,7 @@ def bench_report(bench_dir: Path) -> None:
     and print the stock/tuned table."""
     from rich.console import Console
 
-    from halab.chaos.bench import BenchError, table, write
+    from halab.chaos.analysis.bench import BenchError, table, write
 
     try:
         path, summary = write(bench_dir)
@@ -358,8 +357,7 @@ def availability(journal_file: Path, failures_per_year: float | None, repair_hou
     and the lab's topology, for an assumed failure rate; RTO and RPO per store."""
     import json
 
-    from halab.chaos import availability as model
-
+    from halab.chaos.analysis import availability as model
     if not journal_file.exists():
         raise click.ClickException(f"no journal at {journal_file}: run a game day first (make chaos), or name one")
     given = {"failures_per_year": failures_per_year, "repair_hours": repair_hours, "slo_pct": slo_pct,

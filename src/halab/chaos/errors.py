@@ -9,8 +9,9 @@
                             while recovering after one)
 
 The tree stays shallow on purpose: callers catch LabError, or one of its direct children when they
-can do something different about it. LabError and SteadyStateTimeout are defined in
-`halab.lab.errors` (waiting for steady state is the lab's concern, `make up` does it too) and are
+can do something different about it. LabError, FaultError and SteadyStateTimeout are defined in
+`halab.lab.errors` (waiting for steady state is the lab's concern, `make up` does it too; the Swarm's node faults
+raise FaultError too) and are
 the same classes here.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from halab.lab.errors import LabError, SteadyStateTimeout
+from halab.lab.errors import FaultError, LabError, SteadyStateTimeout
 
 
 class ConfigError(LabError):
@@ -33,10 +34,6 @@ class ConfigError(LabError):
         self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
         self.heading = heading
         super().__init__(_report(self.problems, heading))
-
-
-class FaultError(LabError):
-    """A fault could not be injected or reverted (the container is gone, `tc` failed, ...)."""
 
 
 def _report(problems: list[str], heading: str | None) -> str:

@@ -10,5 +10,5 @@ broken on purpose, and the buttons a trainer breaks it with.
     cli         `halab dashboard`
 
 A game day that `make chaos` runs in another container shows here too: it publishes its
-progress (`halab.chaos.broadcast`), which the dashboard reads.
+progress (`halab.chaos.views.broadcast`), which the dashboard reads.
 """

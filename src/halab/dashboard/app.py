@@ -33,8 +33,9 @@ from fastapi.staticfiles import StaticFiles
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from halab.chaos import broadcast
 from halab.chaos.errors import ConfigError
+from halab.chaos.views import broadcast
+from halab.chaos.views.html import vendor as chart_vendor
 from halab.dashboard.controller import Busy, FaultController
 from halab.dashboard.guard import TOKEN_HEADER, Guard, GuardMiddleware
 from halab.dashboard.watch import LabWatcher
@@ -96,8 +97,6 @@ def create_app(watcher: LabWatcher, controller: FaultController, guard: Guard, *
 
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> Response:
-        from halab.chaos.html import vendor as chart_vendor
-
         lib = chart_vendor.load()
         files = {"uplot.js": (lib.js, "text/javascript"), "uplot.css": (lib.css, "text/css"),
                  "LICENSE.txt": (lib.licence, "text/plain")}

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from halab.chaos import faults, targets
+from halab.chaos.engine import faults, targets
 from halab.chaos.errors import ConfigError
 from halab.chaos.gameday import GameDay, parse_gameday
 from halab.chaos.gameday.vocabulary import MAX_DURATION_S, SERVICES

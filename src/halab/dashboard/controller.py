@@ -2,7 +2,7 @@
 
 A fault asked for from the dashboard runs as a one-scenario game day on the same runner as `make
 chaos`: from steady state, with the same probes, the same fault classes, the fault's own deadline
-(a watchdog container, `halab.chaos.deadline`, so that killing the dashboard never leaves a fault
+(a watchdog container, `halab.lab.deadline`, so that killing the dashboard never leaves a fault
 behind) and the same journal and HTML report in `reports/<run-id>/`.
 
 One fault at a time: a second one, or one while `make chaos` runs a game day, is refused unless the
@@ -26,11 +26,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from halab.chaos import broadcast
-from halab.chaos import journal as journal_mod
+from halab.chaos.engine.handle import Lab
+from halab.chaos.engine.heal import heal
+from halab.chaos.engine.knobs import collect_knobs
 from halab.chaos.gameday import GameDay
-from halab.chaos.lab import Lab
-from halab.chaos.runner import Environment, GameDayRunner
+from halab.chaos.gameday.runner import Environment, GameDayRunner
+from halab.chaos.journal import store as journal_mod
+from halab.chaos.views import broadcast
+from halab.chaos.views.html import write_report
 from halab.dashboard.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
@@ -87,10 +90,6 @@ class Hooks:
     write_report: Callable[[Path], Path] = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        from halab.chaos.heal import heal
-        from halab.chaos.html import write_report
-        from halab.chaos.knobs import collect_knobs
-
         self.heal = self.heal or heal
         self.collect_knobs = self.collect_knobs or collect_knobs
         self.interrupt = self.interrupt or (lambda lab, name: lab.client.containers.get(name).kill(signal="SIGINT"))

@@ -13,7 +13,7 @@ import docker
 from docker.models.containers import Container
 
 from halab.lab import topology
-from halab.lab.errors import LabError
+from halab.lab.errors import FaultError, LabError
 
 T = TypeVar("T")
 
@@ -164,3 +164,38 @@ def exec_text(container: Container, cmd: list[str]) -> tuple[int, str]:
         if result.exit_code != 0 or result.output:
             break
     return result.exit_code, (result.output or b"").decode(errors="replace")
+
+
+# What a container's faults (halab.chaos.engine.faults) and a node's (halab.swarm.faults) share: bring it back, freeze it.
+# Each returns the line saying what it did, or None when there was nothing to do.
+
+def start_if_down(ct: Container, name: str) -> str | None:
+    ct.reload()
+    if ct.status not in ("exited", "created", "dead"):
+        return None
+    ct.start()
+    return f"started {name}"
+
+
+def unpause_if_paused(ct: Container, name: str) -> str | None:
+    ct.reload()
+    if ct.status != "paused":
+        return None
+    ct.unpause()
+    return f"unpaused {name}"
+
+
+# The cgroup v1 freezer gives up ("unable to freeze") when a process sits in an uninterruptible
+# fsync at that moment, as a busy Postgres often does: try again shortly.
+PAUSE_ATTEMPTS = 10
+
+
+def pause_retrying(ct: Container, name: str, attempts: int = PAUSE_ATTEMPTS) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            ct.pause()
+            return
+        except docker.errors.APIError as e:
+            if attempt == attempts:
+                raise FaultError(f"could not pause {name} after {attempt} attempts: {e.explanation}") from e
+            time.sleep(0.1)

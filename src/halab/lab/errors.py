@@ -2,11 +2,12 @@
 
     LabError                the base: the CLI prints str(error) (never a traceback) and exits
     |                       with error.exit_code; any other exception is a bug and keeps its traceback
+    +-- FaultError          a fault could not be injected or reverted (a container's, a node's)
     +-- SteadyStateTimeout  the lab did not reach steady state in time (`make up`'s settle, before
                             a game-day scenario, or while recovering after one)
 
 The chaos controller adds its own children of LabError (`halab.chaos.errors`), and re-exports
-these two, so `except` clauses on either module catch the same classes.
+these, so `except` clauses on either module catch the same classes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class LabError(Exception):
         self.message = message
         self.hint = hint
         super().__init__(f"{message}\n{hint}" if hint else message)
+
+
+class FaultError(LabError):
+    """A fault could not be injected or reverted (the container is gone, `tc` failed, ...)."""
 
 
 class SteadyStateTimeout(LabError):

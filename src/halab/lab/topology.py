@@ -33,6 +33,10 @@ NET = _network_prefix(SUBNET)
 # own network (halab.swarm.stack) is at the address of its node, member i on node i; every other
 # member by its name, which Docker's DNS on the stack's overlay resolves to the task wherever
 # Swarm runs it. Empty: the single-engine lab.
+# The lab's network: compose project halab's `lab`, and the Swarm stack's overlay of that name.
+NETWORK = "halab_lab"
+# Where the control node's tools find the engine that runs the node containers (bin/swarm).
+HOST_DOCKER_ENV = "HALAB_SWARM_HOST_DOCKER"
 SWARM_NODES = tuple(a.strip() for a in os.environ.get("HALAB_SWARM_NODES", "").split(",") if a.strip())
 ON_SWARM = bool(SWARM_NODES)
 # The kinds that run on their node's host network, one member per node. Sentinel does not fail

@@ -12,8 +12,10 @@ from contextlib import contextmanager
 import click
 import docker
 
-from halab.chaos.errors import FaultError
-from halab.swarm.faults import NODE_FAULTS, heal as heal_nodes
+from halab.lab import deadline
+from halab.lab.errors import FaultError
+from halab.swarm.faults import NODE_FAULTS
+from halab.swarm.faults import heal as heal_nodes
 from halab.swarm.nodes import ROLE_TARGETS, Swarm, SwarmError
 
 HEAL_COMMAND = "halab swarm heal"
@@ -59,8 +61,6 @@ hold it for --for seconds, revert it. A watchdog heals it if this command dies f
 @click.option("--for", "duration_s", type=click.FloatRange(min=1, max=600), default=20.0, show_default=True,
               help="Seconds the fault stays in before it is reverted.")
 def fault(kind: str, target: str, duration_s: float) -> None:
-    from halab.chaos import deadline
-
     swarm = _connect()
     try:
         node = swarm.node_of(target)
@@ -69,7 +69,7 @@ def fault(kind: str, target: str, duration_s: float) -> None:
     except docker.errors.DockerException as e:  # a node's engine went away while it was asked
         _fail(f"could not find the node of '{target}': {e}")
     injected = NODE_FAULTS[kind](swarm, node)
-    watchdog = deadline.arm(swarm, duration_s, injected.describe(), heal_command=HEAL_COMMAND)
+    watchdog = deadline.arm(swarm.client, duration_s, injected.describe(), heal_command=HEAL_COMMAND)
     started, failed = time.monotonic(), False
     try:
         with _sigterm_as_interrupt():

@@ -4,7 +4,7 @@ VM would, so it needs nothing from the node itself and can always be undone from
 
 Like every halab fault, a node fault is built for one target, injected once and reverted at least
 once (idempotent, safe when inject never ran); `heal` undoes whatever one left behind when its
-controller died, and a watchdog container (`halab.chaos.deadline`) runs it when a fault outlives
+controller died, and a watchdog container (`halab.lab.deadline`) runs it when a fault outlives
 its duration.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from halab.chaos.faults.lifecycle import pause_retrying, start_if_down, unpause_if_paused
-from halab.lab import containers, topology
+from halab.lab import containers, deadline, topology
+from halab.lab.containers import pause_retrying, start_if_down, unpause_if_paused
 from halab.swarm.nodes import LAN, STACK, Node, Swarm, SwarmError
 
 
@@ -116,8 +116,6 @@ NODE_FAULTS: dict[str, type[NodeFault]] = {f.name: f for f in (NodeKill, NodePau
 def heal(swarm: Swarm) -> list[str]:
     """Undoes every node fault left behind, in the order a node needs: powered on and thawed
     before it can be plugged back in. One line per repair; nothing on a healthy Swarm."""
-    from halab.chaos import deadline  # its module imports this package's
-
     actions = []
     for node in swarm.nodes().values():
         actions += [done for done in (_power_on(node), _reconnect(swarm, node)) if done]

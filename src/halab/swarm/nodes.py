@@ -28,8 +28,7 @@ PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
 ROLE_TARGETS = (*PATRONI_ROLES, "vip-holder", "redis-master")
-# Where the control node's tools find the engine that runs the node containers (bin/swarm).
-HOST_DOCKER_ENV = "HALAB_SWARM_HOST_DOCKER"
+HOST_DOCKER_ENV = topology.HOST_DOCKER_ENV
 
 
 class SwarmError(Exception):

@@ -1,6 +1,6 @@
 """halab for other projects' tests: the lab as a fixture (`HalabLab`) and the pytest plugin."""
 
-from halab.chaos.outcome import GameDayOutcome, ScenarioOutcome
+from halab.chaos.journal.outcome import GameDayOutcome, ScenarioOutcome
 from halab.testing.lab import HalabLab, HalabLabError, ScenarioSkipped
 
 __all__ = ["GameDayOutcome", "HalabLab", "HalabLabError", "ScenarioOutcome", "ScenarioSkipped"]

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from halab.chaos.outcome import GameDayOutcome, ScenarioOutcome
+from halab.chaos.journal.outcome import GameDayOutcome, ScenarioOutcome
 
 SETTLE_TIMEOUT_S = 180  # bin/lab's default, scaled by the time factor
 PROJECT = "halab"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+import halab
 from halab.testing.lab import HalabLab, HalabLabError, ScenarioSkipped
 
 OPTIONS = {
@@ -61,8 +62,6 @@ def _default_compose() -> Path:
     """$HALAB_COMPOSE, or the checkout an editable install points into."""
     if os.environ.get("HALAB_COMPOSE"):
         return Path(os.environ["HALAB_COMPOSE"])
-    import halab
-
     return Path(halab.__file__).resolve().parents[2] / "docker-compose.yml"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from halab.chaos import availability as av
+from halab.chaos.analysis import availability as av
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from halab.chaos import bench
+from halab.chaos.analysis import bench
 from halab.cli import main
 
 

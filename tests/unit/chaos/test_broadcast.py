@@ -7,9 +7,9 @@ import json
 import time
 from types import SimpleNamespace
 
-from halab.chaos import broadcast
-from halab.chaos.progress import Progress
-from halab.chaos.records import ProbeTimeline, Request
+from halab.chaos.engine.records import ProbeTimeline, Request
+from halab.chaos.gameday.progress import Progress
+from halab.chaos.views import broadcast
 
 
 def probe(name: str, now: float, outcomes: list[tuple[float, float, str]]):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from halab.chaos.crosscheck import Attempt, Comparison, compare, over_runs, parse_witness, witness_failover
+from halab.chaos.analysis.crosscheck import Attempt, Comparison, compare, over_runs, parse_witness, witness_failover
 
 T0 = 1_795_000_000.0  # the run's t=0 on the wall clock
 

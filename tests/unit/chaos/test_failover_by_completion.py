@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from halab.chaos import measure
-from halab.chaos.records import FaultWindow, ProbeTimeline, Request
+from halab.chaos.engine import measure
+from halab.chaos.engine.records import FaultWindow, ProbeTimeline, Request
 
 WINDOW = FaultWindow(injected_at=10.0, reverted_at=20.0)
 RUN_END = 30.0

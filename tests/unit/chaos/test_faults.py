@@ -1,7 +1,7 @@
 """The fault registry: what each fault declares, checked without the lab."""
 
-from halab.chaos.faults import FAULTS, FaultParams
-from halab.chaos.faults.process import PROCESSES
+from halab.chaos.engine.faults import FAULTS, FaultParams
+from halab.chaos.engine.faults.process import PROCESSES
 from halab.lab.topology import SERVICE_GROUPS
 
 

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from halab.chaos.gameday import parse_gameday
-from halab.chaos.guided import Guide, StopGuided
+from halab.chaos.views.guided import Guide, StopGuided
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "report_journal.json").read_text())
 GAMEDAY = parse_gameday("""
@@ -108,7 +108,6 @@ def test_the_cli_validates_a_file_and_refuses_guided_mode_without_a_terminal():
     from click.testing import CliRunner
 
     from halab.chaos import cli
-
     root = Path(__file__).parents[3]
     ok = CliRunner().invoke(cli.chaos, ["validate", str(root / "gamedays" / "spof-sweep.yaml")])
     assert ok.exit_code == 0 and "valid game day 'SPOF sweep and the N+1 limit', 25 scenarios" in ok.output

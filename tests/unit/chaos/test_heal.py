@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from halab.chaos.faults.network import Partition
-from halab.chaos.heal import heal
-from halab.chaos.lab import _split_by_service
+from halab.chaos.engine.faults.network import Partition
+from halab.chaos.engine.handle import _split_by_service
+from halab.chaos.engine.heal import heal
 
 NETWORK = "halab_lab"
 

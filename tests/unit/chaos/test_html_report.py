@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from halab.chaos import cli
-from halab.chaos.html import JournalError, VendorError, _charts, load_journal, render, vendor, write_report
-from halab.chaos.journal import RECORD_FIELDS
-from halab.chaos.report import results_table
+from halab.chaos.journal.store import RECORD_FIELDS
+from halab.chaos.views.html import JournalError, VendorError, _charts, load_journal, render, vendor, write_report
+from halab.chaos.views.table import results_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
 SCENARIOS = ("vip-holder-kill", "pg-leader-kill", "kafka-leader-kill")
@@ -470,7 +470,7 @@ def test_a_missing_chart_library_names_the_command_that_fetches_it(tmp_path, mon
     with pytest.raises(VendorError) as e:
         render(journal)
     assert str(e.value) == (f"the charting library uPlot {vendor.UPLOT_VERSION} is not in {tmp_path}: "
-                            "fetch it with `python -m halab.chaos.html.vendor` (needs registry.npmjs.org once)")
+                            "fetch it with `python -m halab.chaos.views.html.vendor` (needs registry.npmjs.org once)")
 
 
 def test_a_tampered_chart_library_is_refused(tmp_path, monkeypatch):
@@ -481,7 +481,7 @@ def test_a_tampered_chart_library_is_refused(tmp_path, monkeypatch):
         info.size = 5
         tar.addfile(info, io.BytesIO(b"evil;"))
     vendor.tarball_path().write_bytes(data.getvalue())
-    with pytest.raises(VendorError, match="fails its integrity check .* delete it and run `python -m halab.chaos.html.vendor`"):
+    with pytest.raises(VendorError, match="fails its integrity check .* delete it and run `python -m halab.chaos.views.html.vendor`"):
         vendor.load()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from halab.chaos import junit
+from halab.chaos.views import junit
 
 from .junit_schema import XSD
 
@@ -90,8 +90,8 @@ def test_halab_chaos_report_junit_renders_any_journal(schema, tmp_path):
 def test_a_pass_decided_by_a_rerun_says_so_in_every_view(schema, journal, capsys):
     """rerun_misses: the journal keeps the miss; JUnit, the terminal table and the HTML report
     each show 'pass on run 2' and what run 1 missed, not a plain pass."""
-    from halab.chaos import report
-    from halab.chaos.html import render
+    from halab.chaos.views import table as report
+    from halab.chaos.views.html import render
 
     journal = copy.deepcopy(journal)
     entry = next(s for s in journal["scenarios"] if s["verdict"] == "pass" and s.get("measures"))
@@ -114,7 +114,7 @@ def test_a_pass_decided_by_a_rerun_says_so_in_every_view(schema, journal, capsys
 
 
 def test_a_miss_confirmed_by_its_rerun_names_both_runs_in_the_report_banner(journal):
-    from halab.chaos.html import render
+    from halab.chaos.views.html import render
 
     journal = copy.deepcopy(journal)
     entry = next(s for s in journal["scenarios"] if s.get("measures"))

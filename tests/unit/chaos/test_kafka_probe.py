@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from halab.chaos.probes.kafka import KafkaProbe
+from halab.chaos.engine.probes.kafka import KafkaProbe
 
 
 @pytest.fixture

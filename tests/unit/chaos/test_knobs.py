@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from halab.chaos import knobs
+from halab.chaos.engine import knobs
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from halab.chaos.faults.lifecycle import Kill, Stop
-from halab.chaos.heal import heal
-from halab.chaos.lab import Lab
+from halab.chaos.engine.faults.lifecycle import Kill, Stop
+from halab.chaos.engine.handle import Lab
+from halab.chaos.engine.heal import heal
 from halab.lab import containers, topology
 
 
@@ -151,6 +151,6 @@ def test_heal_on_a_swarm_does_not_plug_members_into_the_overlay(swarm, monkeypat
     # Redis, Sentinel and the load balancers run on their node's network, and a partition there is
     # a rule in the namespace: Docker refuses to connect a host-network task to the overlay.
     lab, tasks, _, _ = swarm
-    from halab.chaos.faults.network import _reconnect
+    from halab.chaos.engine.faults.network import _reconnect
 
     assert _reconnect(lab, "redis1", tasks["redis1"]) is None

@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from halab.chaos import measure
-from halab.chaos.records import FaultWindow, ProbeTimeline, Request, WriteCheck
+from halab.chaos.engine import measure
+from halab.chaos.engine.records import FaultWindow, ProbeTimeline, Request, WriteCheck
 
 RATE = 50  # requests per second, like the real probes
 INTERVAL = 1 / RATE
@@ -409,7 +409,7 @@ def test_to_json_is_json_ready_and_rounded():
 
 
 def test_median_table_takes_the_median_per_scenario():
-    from halab.chaos.report import median, medians_table
+    from halab.chaos.views.table import median, medians_table
 
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([1.0, 2.0]) == 1.5
@@ -425,8 +425,8 @@ def test_median_table_takes_the_median_per_scenario():
 
 
 def test_longest_stall_finds_the_gap_a_retrying_client_hides():
-    from halab.chaos.measure import longest_stall
-    from halab.chaos.records import Request
+    from halab.chaos.engine.measure import longest_stall
+    from halab.chaos.engine.records import Request
 
     # Sent every 0.5 s from t=10; the one sent at 11.0 took 4.9 s (retried inside the client),
     # and the ones after it queued behind it.
@@ -440,8 +440,8 @@ def test_longest_stall_finds_the_gap_a_retrying_client_hides():
 def test_budget_can_name_whose_failover_it_limits():
     from types import SimpleNamespace
 
-    from halab.chaos.measure import judge, judged_failover, measure_scenario
-    from halab.chaos.records import FaultWindow, ProbeTimeline, Request
+    from halab.chaos.engine.measure import judge, judged_failover, measure_scenario
+    from halab.chaos.engine.records import FaultWindow, ProbeTimeline, Request
 
     def timeline(name, outage_until):
         reqs = [Request(name, 10 + i * 0.1, 0.01, "ok" if 10 + i * 0.1 >= outage_until else "timeout") for i in range(200)]

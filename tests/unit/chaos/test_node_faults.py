@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from halab.chaos.faults import FAULTS, FaultUnavailable
-from halab.chaos.faults.node import NODE_DOWN
-from halab.chaos.heal import heal
-from halab.chaos.lab import Lab
+from halab.chaos.engine.faults import FAULTS, FaultUnavailable
+from halab.chaos.engine.faults.node import NODE_DOWN
+from halab.chaos.engine.handle import Lab
+from halab.chaos.engine.heal import heal
 from halab.lab import containers, topology
 from halab.swarm import nodes
 from tests.unit.swarm.test_faults import FakeSwarm, NoWatchdogs

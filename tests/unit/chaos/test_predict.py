@@ -1,12 +1,12 @@
 """Predicted failover from the knobs in force: each mechanism's formula on the lab's tuned and
-stock knobs (as `halab.chaos.knobs` reads them back into the journal), by hand."""
+stock knobs (as `halab.chaos.engine.knobs` reads them back into the journal), by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from halab.chaos import predict
-from halab.chaos.probes import http as http_probe
+from halab.chaos.engine import predict
+from halab.chaos.engine.probes import http as http_probe
 
 
 def knobs(profile: str) -> dict:

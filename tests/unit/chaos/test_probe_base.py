@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from halab.chaos.probes import base
-from halab.chaos.probes.base import Answer
+from halab.chaos.engine.probes import base
+from halab.chaos.engine.probes.base import Answer
 
 
 class FakeProbe(base.Probe):

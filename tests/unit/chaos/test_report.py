@@ -8,7 +8,7 @@ import io
 import pytest
 from rich.console import Console
 
-from halab.chaos.report import medians_table, print_report
+from halab.chaos.views.table import medians_table, print_report
 
 MEASURED = {"injected_at": 10.0}  # what the tables look at: that the scenario was measured
 

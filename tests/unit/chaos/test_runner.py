@@ -10,11 +10,13 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from halab.chaos import cli, journal, report, runner
+from halab.chaos import cli
+from halab.chaos.engine.records import ProbeTimeline, Request, WriteCheck
 from halab.chaos.errors import FaultError, SteadyStateTimeout
-from halab.chaos.gameday import parse_gameday
-from halab.chaos.records import ProbeTimeline, Request, WriteCheck
-from halab.chaos.runner import Environment, GameDayRunner
+from halab.chaos.gameday import parse_gameday, runner
+from halab.chaos.gameday.runner import Environment, GameDayRunner
+from halab.chaos.journal import facts
+from halab.chaos.journal import store as journal
 
 STEP_S = 0.125  # fake time moves in exact binary steps: one request per probe per step
 RATE = 8  # = 1 / STEP_S, the rate the game day asks of the probes
@@ -283,7 +285,9 @@ def test_the_run_ends_when_the_probes_are_told_to_stop_not_once_they_drained(wor
 # -- the command line ------------------------------------------------------------------------------
 
 def run_cli(world: World, tmp_path, monkeypatch):
-    from halab.chaos import knobs, lab, report
+    from halab.chaos.engine import handle as lab
+    from halab.chaos.engine import knobs
+    from halab.chaos.views import table as report
 
     (tmp_path / "gd.yaml").write_text(GAMEDAY)
     monkeypatch.setattr(lab.Lab, "connect", lambda: world)
@@ -406,8 +410,8 @@ def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides
     assert entry["attempt"] == 2 and entry["earlier_attempts"][0]["verdict"] == "fail"
     assert entry["earlier_attempts"][0]["records"]["http"]  # the miss is kept whole, its requests too
     assert document["summary"] == {"pass": 2, "fail": 0, "skipped": 0, "passed_on_rerun": 1}
-    assert report.verdict_label(entry) == "pass on run 2"
-    assert report.earlier_misses(entry)[0].startswith("run 1 missed its budget: failover took 4.")
+    assert facts.verdict_label(entry) == "pass on run 2"
+    assert facts.earlier_misses(entry)[0].startswith("run 1 missed its budget: failover took 4.")
 
 
 def test_without_rerun_misses_a_miss_fails_at_once(world):
@@ -439,8 +443,8 @@ def test_each_rerun_is_numbered_in_the_journal(world):
                              knobs={}, results=results)
     entry = document["scenarios"][0]
     assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
-    assert report.verdict_label(entry) == "pass on run 3"
-    assert [line.split(":")[0] for line in report.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]
+    assert facts.verdict_label(entry) == "pass on run 3"
+    assert [line.split(":")[0] for line in facts.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]
 
 
 def test_a_lab_that_never_recovers_keeps_the_log_tails_of_what_was_still_wrong(world):

@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from halab.chaos import sweep
+from halab.chaos.analysis import sweep
 from halab.chaos.gameday import load_gameday
 
 ROOT = Path(__file__).parents[3]

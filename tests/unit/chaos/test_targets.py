@@ -1,6 +1,6 @@
 """Choosing whom a role-targeted fault hits, on recorded cluster states."""
 
-from halab.chaos.targets import choose_partition_leader
+from halab.chaos.engine.targets import choose_partition_leader
 
 
 def test_the_partition_leader_killed_is_never_the_active_controller():
@@ -19,7 +19,7 @@ def test_no_candidate_when_the_controller_leads_every_probe_partition():
 
 
 def test_every_role_belongs_to_a_group_the_lab_has():
-    from halab.chaos.targets import ROLES
+    from halab.chaos.engine.targets import ROLES
     from halab.lab.topology import SERVICE_GROUPS
 
     assert {name: role.group for name, role in ROLES.items() if role.group not in SERVICE_GROUPS} == {}

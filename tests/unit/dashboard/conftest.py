@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from halab.chaos.engine.records import ProbeTimeline, Request
 from halab.chaos.gameday import parse_gameday
-from halab.chaos.records import ProbeTimeline, Request
-from halab.chaos.runner import Environment
+from halab.chaos.gameday.runner import Environment
 from halab.dashboard.catalogue import Catalogue
 from halab.dashboard.controller import FaultController, Hooks
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from halab.chaos import broadcast
 from halab.chaos.errors import ConfigError
+from halab.chaos.views import broadcast
 from halab.dashboard.controller import Busy
 
 
@@ -107,8 +107,8 @@ def test_a_bad_request_is_refused_before_anything_runs(controller, fake_lab):
 def test_a_fault_that_misses_its_budget_is_injected_once_even_when_the_game_day_reruns_misses(fake_lab, tmp_path):
     # The default game day reruns a miss (rerun_misses: 2). From the dashboard a rerun would kill a
     # second Postgres leader nobody asked for; after a halt, with no hold at all (once in CI).
+    from halab.chaos.engine.records import Request
     from halab.chaos.gameday import parse_gameday
-    from halab.chaos.records import Request
     from halab.dashboard.catalogue import Catalogue
     from halab.dashboard.controller import FaultController
 

@@ -196,8 +196,8 @@ def test_a_target_that_names_no_node_says_what_is_allowed(target, says):
 def test_a_fault_that_cannot_be_injected_is_reverted_and_the_command_exits_1(monkeypatch):
     from click.testing import CliRunner
 
-    from halab.chaos import deadline
     from halab.chaos.errors import FaultError
+    from halab.lab import deadline
     from halab.swarm import cli
 
     swarm = FakeSwarm("node1", "node2")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from halab.chaos.outcome import GameDayOutcome
+from halab.chaos.journal.outcome import GameDayOutcome
 
 FIXTURE = Path(__file__).parents[1] / "chaos" / "fixtures" / "report_journal.json"
 

@@ -17,7 +17,7 @@ FIXTURE = ROOT / "tests" / "unit" / "chaos" / "fixtures" / "report_journal.json"
 FAKE_LAB = f'''
 import pytest
 from pathlib import Path
-from halab.chaos.outcome import GameDayOutcome
+from halab.chaos.journal.outcome import GameDayOutcome
 from halab.testing import lab
 
 @pytest.fixture(autouse=True, scope="session")

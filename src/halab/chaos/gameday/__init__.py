@@ -1,4 +1,5 @@
-"""Game days: the YAML files that say which faults to inject, where, and what each may cost.
+"""Game days: the plan (a YAML file: which faults to inject, where, what each may cost) and the
+runner that carries it out.
 
 A game day is validated as a whole before anything runs, as Chaos Toolkit validates an experiment:
 `load_gameday` reports every problem at once, each with its path inside the file (for example
@@ -25,9 +26,12 @@ The package, one concept per module:
     loading     YAML in, a GameDay or one ConfigError listing every problem out
     sentences   pydantic's errors as sentences in the file's own terms
     summary     what `halab chaos validate` prints
+    runner      runs the scenarios: steady state, probes, the fault, its revert, the judgement
+    progress    what a running game day has done so far (the live views read it)
 """
 
-from halab.chaos.faults import DelayParams, KillProcessParams, LossParams, NoParams, PartitionParams
+from halab.chaos.engine.faults import DelayParams, KillProcessParams, LossParams, NoParams, PartitionParams
+from halab.chaos.engine.targets import Target
 from halab.chaos.gameday.loading import load_gameday, parse_gameday
 from halab.chaos.gameday.models import Budget, Defaults, GameDay, Scenario, select
 from halab.chaos.gameday.summary import validate_command_output
@@ -45,7 +49,6 @@ from halab.chaos.gameday.vocabulary import (
     SIGNALS,
     STORES,
 )
-from halab.chaos.targets import Target
 
 __all__ = [
     "Budget", "DEGRADING_FAULTS", "Defaults", "DelayParams", "FAULTS", "GameDay", "HANDOVER_ROLES",

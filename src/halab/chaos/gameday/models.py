@@ -2,7 +2,7 @@
 
 Validating a model checks everything that can be checked without the lab: names against the
 vocabulary, numbers against their bounds, params against their fault's own model (which lives
-with the fault, in `halab.chaos.faults`), budgets against the probes that run. Every message is a
+with the fault, in `halab.chaos.engine.faults`), budgets against the probes that run. Every message is a
 sentence (see `halab.chaos.schema`); `loading` adds where in the file.
 """
 
@@ -25,8 +25,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from halab.chaos.engine.faults import FaultParams
+from halab.chaos.engine.targets import Target, TargetField
 from halab.chaos.errors import ConfigError
-from halab.chaos.faults import FaultParams
 from halab.chaos.gameday.vocabulary import (
     DEGRADING_FAULTS,
     FAULTS,
@@ -54,7 +55,6 @@ from halab.chaos.schema import (
     suggest,
     unknown,
 )
-from halab.chaos.targets import Target, TargetField
 
 
 def _none_is_empty(value: Any) -> Any:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from halab.chaos.faults import FaultParams
+from halab.chaos.engine.faults import FaultParams
 from halab.chaos.gameday.models import Budget, GameDay, Scenario
 
 

@@ -1,16 +1,16 @@
 """The words a game day may use: faults, roles, services, processes, signals, probes, stores.
 
-Each is read from the registry that defines it (faults: `halab.chaos.faults.FAULTS`, roles:
-`halab.chaos.targets.ROLES`, processes: `halab.chaos.faults.process.PROCESSES`, probes:
-`halab.chaos.probes.PROBES`), never listed here a second time."""
+Each is read from the registry that defines it (faults: `halab.chaos.engine.faults.FAULTS`, roles:
+`halab.chaos.engine.targets.ROLES`, processes: `halab.chaos.engine.faults.process.PROCESSES`, probes:
+`halab.chaos.engine.probes.PROBES`), never listed here a second time."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from halab.chaos import faults, probes, targets
-from halab.chaos.faults import process
+from halab.chaos.engine import faults, probes, targets
+from halab.chaos.engine.faults import process
 from halab.lab.topology import ALL_SERVICES
 
 # `none` is the control: probes run, nothing is injected, and no role may move (no false failover).

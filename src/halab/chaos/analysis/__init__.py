@@ -1,0 +1,1 @@
+"""Analyses over journals: availability, the SPOF sweep, the witness cross-check, the bench."""
