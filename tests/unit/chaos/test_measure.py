@@ -1,9 +1,9 @@
 import json
-from dataclasses import dataclass, field
 
 import pytest
 
 from halab.chaos.engine import measure
+from halab.chaos.engine.budget import Budget
 from halab.chaos.engine.records import FaultWindow, ProbeTimeline, Request, WriteCheck
 
 RATE = 50  # requests per second, like the real probes
@@ -28,14 +28,6 @@ def timeline(probe, changes, *, until=RUN_END, latency=0.005, check=None):
 
 def request(t_send, latency, ok=True, probe="http"):
     return Request(probe=probe, t_send=t_send, latency=latency, outcome="ok" if ok else "timeout")
-
-
-@dataclass
-class Budget:
-    max_failover_s: float | None = None
-    max_failed_requests: int | None = None
-    max_lost_writes: dict[str, int] = field(default_factory=dict)
-    counts_return_disruption: bool = True
 
 
 INJECT_AT_10 = FaultWindow(injected_at=10.0, reverted_at=None)
@@ -360,14 +352,12 @@ def test_only_numbers_over_budget_may_be_rerun_never_a_lost_write():
     assert not measure.judge(scenario({1, 2}), Budget()).only_over_budget  # passed: nothing to rerun
 
 
-def test_judge_reads_budget_attributes_leniently():
+def test_a_budget_judges_only_the_limits_it_sets():
     scenario = measure.measure_scenario([timeline("http", [(10.0, False), (12.0, True)])], INJECT_AT_10)
-
-    class OnlyFailover:
-        max_failover_s = 1.0
-
-    # Recovery is the first good *completion*: sent at 12.0, answered 5 ms later.
-    assert measure.judge(scenario, OnlyFailover()).reasons == ["failover took 2.01 s, budget 1 s"]
+    # Recovery is the first good *completion*: sent at 12.0, answered 5 ms later. The failed
+    # requests are counted, but no limit on them was set.
+    assert measure.judge(scenario, Budget(max_failover_s=1.0)).reasons == ["failover took 2.01 s, budget 1 s"]
+    assert measure.judge(scenario, Budget(max_failed_requests=0)).reasons[0].endswith("failed, budget 0")
 
 
 def test_reason_wording_uses_singular_for_one():

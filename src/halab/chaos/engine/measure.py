@@ -31,8 +31,9 @@ import math
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Sequence
 
+from halab.chaos.engine.budget import Budget
 from halab.chaos.engine.records import OUTCOMES, FaultWindow, ProbeTimeline, Request, WriteCheck
 
 # Float times such as 10.0 + 50 * 0.02 are not exact; this keeps "exactly one second" one second.
@@ -246,15 +247,6 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         return {"passed": self.passed, "reasons": list(self.reasons), "only_over_budget": self.only_over_budget}
-
-
-class Budget(Protocol):
-    """What `judge` reads from a scenario's budget (any object with these attributes)."""
-
-    max_failover_s: float | None
-    max_failed_requests: int | None
-    max_lost_writes: dict[str, int]
-    counts_return_disruption: bool
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,12 +577,10 @@ def judged_new_requests_ok(measures: ScenarioMeasures, failover_of: Sequence[str
     return _worst_judged(measures, failover_of, "new_requests_ok_s")
 
 
-def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
+def judge(measures: ScenarioMeasures, budget: Budget) -> Verdict:
     """Check the measures against a budget; list every broken budget as a readable sentence."""
-    max_failover_s: float | None = getattr(budget, "max_failover_s", None)
-    max_failed_requests: int | None = getattr(budget, "max_failed_requests", None)
-    max_lost_writes: Mapping[str, int] = getattr(budget, "max_lost_writes", None) or {}
-    counts_return = bool(getattr(budget, "counts_return_disruption", True))
+    max_failover_s, max_failed_requests = budget.max_failover_s, budget.max_failed_requests
+    max_lost_writes, counts_return = budget.max_lost_writes, budget.counts_return_disruption
     probes = measures.probes.values()
     reasons: list[str] = []
 
@@ -611,7 +601,7 @@ def judge(measures: ScenarioMeasures, budget: Budget | Any) -> Verdict:
 
     broken = len(reasons)  # the reasons above are broken promises; those below, numbers over budget
     if max_failover_s is not None:
-        failover_of = tuple(getattr(budget, "failover_of", None) or ())
+        failover_of = budget.failover_of or ()
         judged = judged_failover(measures, failover_of)
         whose = f" for {', '.join(failover_of)}" if failover_of else ""
         if judged is not None and judged > max_failover_s:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from halab.chaos.engine.budget import Budget
 from halab.chaos.engine.faults import FaultParams
 from halab.chaos.engine.targets import Target, TargetField
 from halab.chaos.errors import ConfigError
@@ -37,13 +38,10 @@ from halab.chaos.gameday.vocabulary import (
     PROBES,
     ROLES,
     SLUG,
-    STORES,
     FaultName,
     ProbeName,
-    StoreName,
 )
 from halab.chaos.schema import (
-    Count,
     Number,
     Problem,
     StrictModel,
@@ -140,21 +138,6 @@ def validate_params(value: Any, fault: str | None, target: Target | None) -> Any
         if problems:
             raise fail(model.__name__, problems)
     return params
-
-
-class Budget(StrictModel):
-    """What the scenario may cost at most; a limit left out is measured but not judged."""
-
-    max_failover_s: Number | None = Field(None, gt=0, description="seconds clients may see failures")
-    # Whose failover max_failover_s limits: the probes named here (e.g. [postgres] for "writes
-    # accepted again"), or by default the worst of all probes.
-    failover_of: tuple[Annotated[ProbeName, one_of("probe", PROBES)], ...] | None = None
-    max_failed_requests: Count | None = Field(None, ge=0)
-    max_lost_writes: dict[Annotated[StoreName, one_of("store", STORES)], Annotated[Count, Field(ge=0)]] = Field(
-        default_factory=dict
-    )
-    # Whether disruption when a recovered member rejoins (e.g. a returning lb) counts against the budget.
-    counts_return_disruption: StrictBool = True
 
 
 MAX_ALSO = 2  # faults injected beside the scenario's own: at most three at once

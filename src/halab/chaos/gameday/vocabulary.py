@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from halab.chaos.engine import faults, probes, targets
+from halab.chaos.engine import budget, faults, targets
 from halab.chaos.engine.faults import process
 from halab.lab.topology import ALL_SERVICES
 
@@ -32,12 +32,10 @@ PROCESSES_BY_GROUP: dict[str, tuple[str, ...]] = {
 }
 SIGNALS: tuple[str, ...] = process.SIGNALS
 
-PROBES: tuple[str, ...] = tuple(probes.PROBES)
-ProbeName = Literal[PROBES]  # type: ignore[valid-type]
-# Where lost writes are counted: http = orders acknowledged to HTTP clients; the others are the
-# write probes of each store. Each is measured by the probe of the same name.
-STORES: tuple[str, ...] = PROBES
-StoreName = ProbeName
+PROBES: tuple[str, ...] = budget.PROBE_NAMES
+ProbeName = budget.ProbeName
+STORES: tuple[str, ...] = budget.STORES
+StoreName = budget.StoreName
 
 MAX_DURATION_S = 300
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
