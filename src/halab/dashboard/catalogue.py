@@ -17,11 +17,12 @@ from typing import Any
 
 import yaml
 
-from halab.chaos.engine import faults, targets
+from halab.chaos.engine import faults
 from halab.chaos.errors import ConfigError
 from halab.chaos.gameday import GameDay, parse_gameday
 from halab.chaos.gameday.vocabulary import MAX_DURATION_S, SERVICES
 from halab.chaos.schema import unknown
+from halab.lab import tiers
 
 REQUEST_KEYS = ("scenario", "fault", "target", "params", "duration_s", "double")
 _SOURCE = "the fault request"
@@ -51,7 +52,10 @@ class Catalogue:
             "faults": [{"name": name, "what": _first_sentence(cls.__doc__),
                         "params": [f.alias or n for n, f in cls.params_model.model_fields.items()]}
                        for name, cls in faults.FAULTS.items() if name != "none"],
-            "roles": [{"name": r.name, "group": r.group, "hands_over": r.hands_over} for r in targets.ROLES.values()],
+            "roles": [{"name": r.name, "group": r.tier, "label": r.label, "status_key": r.status_key, "hands_over": r.hands_over,
+                       "leads": r.leads, "mechanism": r.mechanism} for r in tiers.ROLES.values()],
+            "tiers": [{"name": t.name, "label": t.label, "pattern": t.pattern, "members": list(t.members), "needed": t.needed}
+                      for t in tiers.TIERS.values()],
             "services": [f"service:{s}" for s in SERVICES],
             "max_duration_s": MAX_DURATION_S,
         }

@@ -24,7 +24,7 @@ ADDRESS_LABEL = "halab.swarm.address"
 LAN = "halab-swarm-lan"
 STACK = containers.SWARM_STACK
 ENGINE_PORT = containers.NODE_ENGINE_PORT
-PATRONI_MEMBERS = ("pg1", "pg2", "pg3")
+PATRONI_MEMBERS = tuple(topology.PGS)
 # Roles whose node a fault can target, as the single-engine lab names them.
 PATRONI_ROLES = {"pg-leader": "leader", "pg-sync-standby": "sync_standby", "pg-replica": "replica"}
 ROLE_TARGETS = (*PATRONI_ROLES, "vip-holder", "redis-master")

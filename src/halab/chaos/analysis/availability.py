@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from halab.lab import topology
+from halab.lab import tiers
 
 YEAR_S = 365.25 * 24 * 3600
 MONTH_S = 30 * 24 * 3600
@@ -49,19 +49,19 @@ class Tier:
         return sum(count for _, count in self.failovers)
 
 
-# In the order a request meets them. Sentinel answers the app's discovery (any one will do) and
-# etcd holds Patroni's leader key (a majority must be up, or Patroni demotes the primary). Every
-# broker leads partitions; one of them is also the KRaft controller, a longer failover.
-TIERS = (
-    Tier("edge", tuple(topology.LBS), 1, "active-passive: one holds the VIP (VRRP)", (("vip-holder-kill", 1),)),
-    Tier("app", tuple(topology.APPS), 1, "active-active, N+1: any replica serves", (("app-replica-kill", 3),)),
-    Tier("postgres", tuple(topology.PGS), 1, "primary + sync standby + replica (Patroni)", (("pg-leader-kill", 1),)),
-    Tier("etcd", tuple(topology.ETCDS), 2, "quorum: a majority of 3", (("etcd-member-kill", 1),)),
-    Tier("redis", tuple(topology.REDISES), 1, "master + 2 replicas (Sentinel)", (("redis-master-kill", 1),)),
-    Tier("sentinel", tuple(topology.SENTINELS), 1, "any Sentinel answers discovery", ()),
-    Tier("kafka", tuple(topology.KAFKAS), 2, "acks=all, min.insync.replicas=2: 2 of 3",
-         (("kafka-leader-kill", 2), ("kafka-controller-kill", 1))),
-)
+# Whose loss clients feel as a failover, per tier (`halab.lab.tiers`, in the order a request meets
+# them): the scenario that measured it and how many members it stands for. Every broker leads
+# partitions; one of them is also the KRaft controller, a longer failover. Sentinel's loss costs
+# nothing: any one answers discovery.
+FAILOVERS: dict[str, tuple[tuple[str, int], ...]] = {
+    "edge": (("vip-holder-kill", 1),),
+    "app": (("app-replica-kill", 3),),
+    "postgres": (("pg-leader-kill", 1),),
+    "etcd": (("etcd-member-kill", 1),),
+    "redis": (("redis-master-kill", 1),),
+    "kafka": (("kafka-leader-kill", 2), ("kafka-controller-kill", 1)),
+}
+TIERS = tuple(Tier(t.name, t.members, t.needed, t.pattern, FAILOVERS.get(t.name, ())) for t in tiers.TIERS.values())
 
 # Recovery point and time per store: the scenario that kills its leader, and the probe that writes to it.
 STORES = {"postgres": "pg-leader-kill", "redis": "redis-master-kill", "kafka": "kafka-leader-kill"}

@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from halab.chaos.engine.faults import FAULTS
 from halab.chaos.engine.probes import http as http_probe
 from halab.chaos.engine.probes import kafka as kafka_probe
 from halab.chaos.engine.probes import postgres as postgres_probe
 from halab.chaos.engine.probes import redis as redis_probe
+from halab.lab import tiers
 
 
 @dataclass(frozen=True)
@@ -303,18 +305,29 @@ def no_failover(what: str) -> Callable[[Knobs, dict], Prediction]:
     return predict
 
 
-# Which mechanism recovers which scenario: (fault, target) -> formula. Faults that degrade a
-# member (delay, loss) and targets without a failover mechanism of their own have none.
-TAKES_OUT = ("kill", "stop", "pause", "partition")
+# Each role's failover mechanism (`halab.lab.tiers`) as a formula.
+FORMULAS: dict[str, Callable[[Knobs, dict], Prediction | None]] = {
+    "vrrp": vrrp,
+    "haproxy-health-check": haproxy_app,
+    "patroni": patroni,
+    "sentinel": sentinel,
+    "kafka-leader-election": kafka_broker,
+    "kafka-controller-election": kafka_controller,
+}
+# The faults whose target's mechanism has to act (`Fault.takes_out`). Faults that degrade a member
+# (delay, loss) and roles without a modelled mechanism have no prediction.
+TAKES_OUT = tuple(name for name, fault in FAULTS.items() if fault.takes_out)
+
+
+def _formula(role: tiers.Role) -> Callable[[Knobs, dict], Prediction | None]:
+    if role.mechanism == tiers.NO_FAILOVER:
+        return no_failover(f"no client-visible failover: the other members carry on ({role.name} is not on a client's path alone)")
+    return FORMULAS[role.mechanism]
+
+
+# Which mechanism recovers which scenario: (fault, target) -> formula.
 MECHANISMS: dict[tuple[str, str], Callable[[Knobs, dict], Prediction | None]] = {
-    **{(f, "vip-holder"): vrrp for f in TAKES_OUT},
-    **{(f, "app"): haproxy_app for f in TAKES_OUT},
-    **{(f, "pg-leader"): patroni for f in TAKES_OUT},
-    **{(f, "redis-master"): sentinel for f in TAKES_OUT},
-    **{(f, "kafka-partition-leader"): kafka_broker for f in TAKES_OUT},
-    **{(f, "kafka-controller"): kafka_controller for f in TAKES_OUT},
-    **{(f, role): no_failover(f"no client-visible failover: the other members carry on ({role} is not on a client's path alone)")
-       for f in TAKES_OUT for role in ("etcd", "sentinel", "lb-backup", "pg-replica", "redis-replica")},
+    **{(f, role.name): _formula(role) for f in TAKES_OUT for role in tiers.ROLES.values() if role.mechanism},
     ("kill-process:haproxy", "vip-holder"): keepalived_track,
     ("kill-process:postgres", "pg-leader"): patroni_postgres_crash,
     ("none", ""): no_failover("nothing is injected: no failover"),

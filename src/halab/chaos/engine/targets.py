@@ -1,9 +1,9 @@
 """What a fault hits: a role, resolved at run time ("the Patroni leader" is whoever leads now), or
 one service by name.
 
-`ROLES` is the one registry of roles: each is defined once, with its service group, the resolver
-that names its holder (built on the same inspectors as `make status`), and whether its holder
-hands it over when it fails. Game-day validation reads the names and groups, the runner resolves
+`ROLES` is the one registry of roles: each is defined once in `halab.lab.tiers` (its tier, label,
+whether its holder hands it over, its failover mechanism) and found here by its resolver, built on
+the same inspectors as `make status`. Game-day validation reads the names and groups, the runner resolves
 targets with it and, for roles that hand over, polls the resolver during a scenario to see the
 role move (old holder, new holder, when first seen).
 """
@@ -20,7 +20,7 @@ from pydantic import PlainSerializer, PlainValidator
 from halab.chaos.engine.handle import Lab
 from halab.chaos.errors import FaultError
 from halab.chaos.schema import custom_error, describe, suggest, unknown
-from halab.lab import roles, status, topology
+from halab.lab import roles, status, tiers, topology
 
 
 def _vip_holder(lab: Lab) -> str | None:
@@ -93,36 +93,56 @@ def _any_running(group: dict[str, str]) -> Callable[[Lab], str | None]:
     return resolve
 
 
+# How to find each role's holder now (`halab.lab.tiers.ROLES` defines the roles): one resolver per role.
+RESOLVERS: dict[str, Callable[[Lab], str | None]] = {
+    "vip-holder": _vip_holder,
+    "lb-backup": _lb_backup,
+    "pg-leader": _pg_role("leader"),
+    "pg-sync-standby": _pg_role("sync_standby"),
+    "pg-replica": _pg_role("replica"),  # the asynchronous replica
+    "redis-master": _redis_master,
+    "redis-replica": _redis_replica,
+    "kafka-partition-leader": _kafka_partition_leader,
+    "kafka-controller": kafka_controller,
+    "app": _any_running(topology.APPS),  # any one app replica
+    "etcd": _etcd_follower,  # any one etcd member (a follower: no election)
+    "etcd-leader": _etcd_leader,
+    "sentinel": _any_running(topology.SENTINELS),  # any one Sentinel
+}
+
+
 @dataclass(frozen=True)
 class Role:
-    """A role a fault can target: whoever holds it when the scenario runs (make status shows the
-    holders)."""
+    """A role a fault can target: its definition (`halab.lab.tiers`) and how to find its holder
+    when the scenario runs (make status shows the holders)."""
 
-    name: str
-    group: str  # the service group its holders belong to: edge, app, etcd, postgres, ...
+    definition: tiers.Role
     holder: Callable[[Lab], str | None]  # the service holding it now; None when nobody does
-    # When its holder fails, another member takes the role over: a new holder is expected, and the
-    # runner watches for it. The others (lb-backup, replicas, any app, etcd or Sentinel member)
-    # fail without moving a role.
-    hands_over: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def group(self) -> str:
+        """The service group its holders belong to: edge, app, etcd, postgres, ..."""
+        return self.definition.tier
+
+    @property
+    def hands_over(self) -> bool:
+        return self.definition.hands_over
+
+
+def _with_resolvers() -> dict[str, Role]:
+    missing = [name for name in tiers.ROLES if name not in RESOLVERS]
+    unknown_roles = [name for name in RESOLVERS if name not in tiers.ROLES]
+    if missing or unknown_roles:
+        raise RuntimeError(f"roles without a resolver: {missing}; resolvers of no role: {unknown_roles}")
+    return {name: Role(role, RESOLVERS[name]) for name, role in tiers.ROLES.items()}
 
 
 # In the order messages list them.
-ROLES: dict[str, Role] = {role.name: role for role in (
-    Role("vip-holder", "edge", _vip_holder, hands_over=True),
-    Role("lb-backup", "edge", _lb_backup),
-    Role("pg-leader", "postgres", _pg_role("leader"), hands_over=True),
-    Role("pg-sync-standby", "postgres", _pg_role("sync_standby"), hands_over=True),
-    Role("pg-replica", "postgres", _pg_role("replica")),  # the asynchronous replica
-    Role("redis-master", "redis", _redis_master, hands_over=True),
-    Role("redis-replica", "redis", _redis_replica),
-    Role("kafka-partition-leader", "kafka", _kafka_partition_leader, hands_over=True),
-    Role("kafka-controller", "kafka", kafka_controller, hands_over=True),
-    Role("app", "app", _any_running(topology.APPS)),  # any one app replica
-    Role("etcd", "etcd", _etcd_follower),  # any one etcd member (a follower: no election)
-    Role("etcd-leader", "etcd", _etcd_leader, hands_over=True),
-    Role("sentinel", "sentinel", _any_running(topology.SENTINELS)),  # any one Sentinel
-)}
+ROLES: dict[str, Role] = _with_resolvers()
 
 
 SERVICE_PREFIX = "service:"

@@ -30,7 +30,7 @@ from halab.chaos.engine.records import FaultWindow, RoleChange
 from halab.chaos.errors import FaultError, LabError, SteadyStateTimeout
 from halab.chaos.gameday import GameDay, Scenario
 from halab.chaos.gameday.progress import Progress, ScenarioResult
-from halab.lab import deadline, logs, steady
+from halab.lab import deadline, logs, steady, tiers
 from halab.lab import status as lab_status
 
 # After the lab is steady again, probes keep running this long, so a recovery that happened just
@@ -40,12 +40,13 @@ ROLE_POLL_S = 0.5
 
 
 def roles_now() -> dict[str, object]:
-    """Who holds each role, and Postgres's timeline (a failover and back still bumps it)."""
+    """Who holds each leading role (`halab.lab.tiers`), and Postgres's timeline (a failover and
+    back still bumps it)."""
     st = lab_status.collect()
+    shown = st.to_json()
     leader = st.pg.member(st.pg.leader) if st.pg.leader else None
-    return {"vip_holder": st.vip_holder, "pg_leader": st.pg.leader, "pg_timeline": leader.timeline if leader else None,
-            "redis_master": st.redis.master, "kafka_controller": st.kafka.controller,
-            "etcd_leader": next((n for n, r in st.etcd.items() if r == "leader"), None)}
+    return {**{r.status_key: shown[r.status_key] for r in tiers.leaders()},
+            "pg_timeline": leader.timeline if leader else None}
 
 
 def _make_fault(name: str, lab: Lab, service: str, params: dict) -> Fault:

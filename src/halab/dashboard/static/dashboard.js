@@ -2,22 +2,15 @@
 // running fault and its probes; the buttons call the JSON API. No framework, no build step.
 "use strict";
 
-const TIERS = [
-  ["edge", "Edge: HAProxy + keepalived", "active-passive: one VIP, VRRP moves it"],
-  ["app", "App replicas", "active-active, N+1 behind HAProxy; state lives in Redis and Postgres"],
-  ["postgres", "PostgreSQL under Patroni", "primary, synchronous standby, async replica"],
-  ["etcd", "etcd", "Patroni's leader lock; Raft, 2 of 3 must agree"],
-  ["redis", "Redis", "master and replicas"],
-  ["sentinel", "Sentinel", "2 of 3 must agree that the master is down"],
-  ["kafka", "Kafka (KRaft)", "3 brokers, replication factor 3, min ISR 2"],
-];
+// The tiers and the roles, as halab.lab.tiers defines them (from /api/catalogue).
+let TIERS = []; // [tier, label, pattern]
+let ROLES = []; // [status key, label]: the roles the status names a holder of
+let LEAD_KEYS = []; // status keys of each tier's leader: outlined on the page
 const PROBE_COLOURS = { http: "#0072B2", postgres: "#009E73", redis: "#D55E00", kafka: "#CC79A7" };
 const HISTORY = 180; // points (seconds) kept in the charts
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
-const ROLES = [["vip_holder", "VIP holder"], ["pg_leader", "Postgres leader"], ["pg_sync_standby", "sync standby"],
-  ["redis_master", "Redis master"], ["kafka_controller", "Kafka controller"], ["etcd_leader", "etcd leader"]];
 let catalogue = null;
 let lastRoles = null;
 const changes = []; // {at, role, from, to}, newest first
@@ -26,7 +19,7 @@ let canChange = false; // this browser holds the dashboard's token (GET /api/ses
 
 // -- topology ------------------------------------------------------------------------------------
 function leaders(st) {
-  return new Set([st.vip_holder, st.pg_leader, st.redis_master, st.kafka_controller, st.etcd_leader].filter(Boolean));
+  return new Set(LEAD_KEYS.map((key) => st[key]).filter(Boolean));
 }
 
 function tierFact(group, st) {
@@ -216,6 +209,9 @@ function chooseCustom() {
 
 async function loadCatalogue() {
   catalogue = await (await fetch("/api/catalogue")).json();
+  TIERS = catalogue.tiers.map((t) => [t.name, t.label, t.pattern]);
+  ROLES = catalogue.roles.filter((r) => r.status_key).map((r) => [r.status_key, r.label]);
+  LEAD_KEYS = catalogue.roles.filter((r) => r.leads).map((r) => r.status_key);
   $("presets").innerHTML = catalogue.presets.map((p) =>
     `<button type="button" data-preset="${esc(p.name)}" id="preset-${esc(p.name)}" aria-pressed="false" title="${esc(p.description)}">${esc(p.name)}</button>`).join("");
   document.querySelectorAll("#presets button").forEach((b) => b.addEventListener("click", () => {
@@ -287,6 +283,6 @@ function connect() {
 $("inject").addEventListener("click", inject);
 $("halt").addEventListener("click", halt);
 makeCharts();
-loadCatalogue().catch((e) => say(`could not load the fault catalogue: ${e}`, "error"));
 checkSession().catch((e) => say(`could not ask the dashboard who may change the lab: ${e}`, "error"));
-connect();
+// The tiers come with the catalogue: draw the lab once they are known.
+loadCatalogue().catch((e) => say(`could not load the fault catalogue: ${e}`, "error")).finally(connect);

@@ -6,7 +6,7 @@ calls it from `finally` blocks and signal handlers, and `make heal` may already 
 
 A fault class is the one definition of its fault: its `name` in game days, its `params_model`
 (what a game day may set, checked when the file is loaded), whether it only `degrades` its
-target, and the `leftovers` it leaves in the lab while injected, which `make heal` undoes when
+target or `takes_out` it, and the `leftovers` it leaves in the lab while injected, which `make heal` undoes when
 the controller died before reverting. `halab.chaos.engine.faults.FAULTS` lists the classes; everything
 else reads them from there.
 """
@@ -53,6 +53,11 @@ class Fault(ABC):
     params_model: ClassVar[type[FaultParams]] = NoParams
     # Degrades its target without taking it out (delay, loss): no role change is expected by default.
     degrades: ClassVar[bool] = False
+    # Takes its target out of every client's and peer's reach for the whole duration (kill, stop,
+    # pause, partition): the target role's failover mechanism has to act, and `predict` models it
+    # from that mechanism's timers. A restart comes back within the fault; a node fault takes out
+    # several members at once: neither is one mechanism's failover.
+    takes_out: ClassVar[bool] = False
     # What it leaves in the lab while injected, for `make heal` (see `leftovers`).
     leftovers: ClassVar[tuple[Leftover, ...]] = ()
 

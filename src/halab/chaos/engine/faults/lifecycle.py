@@ -63,6 +63,7 @@ class Kill(_TakesItDown):
     """SIGKILL the container: every process in it dies at once, no goodbye to peers."""
 
     name = "kill"
+    takes_out = True
 
     def inject(self) -> None:
         self.lab.container(self.service).kill(signal="SIGKILL")
@@ -74,6 +75,7 @@ class Stop(_TakesItDown):
     """Graceful stop (SIGTERM, then SIGKILL after the grace period): a planned shutdown."""
 
     name = "stop"
+    takes_out = True
 
     def inject(self) -> None:
         self.lab.container(self.service).stop(timeout=STOP_GRACE_S)
@@ -85,6 +87,7 @@ class Pause(Fault):
     TCP connections at the kernel level but never answers."""
 
     name = "pause"
+    takes_out = True
     leftovers = (PAUSED,)
 
     def inject(self) -> None:

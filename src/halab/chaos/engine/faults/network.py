@@ -109,6 +109,7 @@ class Partition(Fault):
     peers is dropped (blackhole routes on both sides), the rest of the lab still reaches it."""
 
     name = "partition"
+    takes_out = True
     params_model = PartitionParams
     leftovers = (OFF_THE_NETWORK, BLACKHOLE_ROUTES, CUT_OFF)
 
