@@ -266,7 +266,7 @@ class GameDayRunner:
         # The write probes key their rows by this id and count from 1: a rerun needs its own.
         run_id = f"{self.run_id}-{sc.name}" + (f"-run{result.attempt}" if result.attempt > 1 else "")
         probes = [self.env.make_probe(name, self.clock, d.http_rate if name == "http" else d.write_rate, run_id)
-                  for name in (sc.probes or d.probes)]
+                  for name in sc.probes]
         self.progress.probes = probes
         watcher = self._role_watcher(sc, result.service)
         try:
@@ -283,7 +283,7 @@ class GameDayRunner:
                 fault.inject()
                 run.inject_returned_at = self.clock()
                 result.fault_description = fault.describe()  # a node fault names its node once it found it
-                self.env.wait(sc.duration_s or d.duration_s)
+                self.env.wait(sc.duration_s)
                 self.progress.enter("reverting")
                 with shielded_from_interrupts():
                     run.reverted_at = self.clock()
