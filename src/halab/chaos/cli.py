@@ -116,7 +116,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
                                 started=started, status=status, knobs=knobs, results=runner.progress.results,
                                 revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
     path = journal_mod.write(journal, reports)
-    print_report(journal)
+    print_report(journal.dump())  # the table still reads keys
     if hooks:
         from rich.console import Console
 
@@ -124,9 +124,9 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     click.echo(f"journal: {path}")
     _html_report_beside(path)
     from halab.chaos.views import junit
-    click.echo(f"junit: {junit.write(journal, path.parent / junit.FILE_NAME)}")
+    click.echo(f"junit: {junit.write(journal.dump(), path.parent / junit.FILE_NAME)}")
     # Last, below the table: how it ended, and what to do about it.
-    message, code = run_outcome(status, journal["summary"]["fail"], revert_failed=runner.revert_failed, error=error)
+    message, code = run_outcome(status, journal.summary.fail, revert_failed=runner.revert_failed, error=error)
     if message:
         click.echo(message, err=True)
     sys.exit(code)
@@ -156,7 +156,7 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
 
     def after(result) -> None:
         with view.paused():
-            guide.after(journal_mod.scenario_entry(result, knobs))
+            guide.after(journal_mod.scenario_entry(result, knobs).model_dump(mode="json"))
 
     return {"before_each": before, "after_each": after, "guide": guide}
 
@@ -164,11 +164,11 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
 def _html_report_beside(journal_path: Path) -> None:
     """report.html beside the journal, rendered from the written journal. The game day's outcome
     and exit code stand whatever happens here."""
-    from halab.chaos.views.html import ReportError, write_report
+    from halab.chaos.views.html import JournalError, ReportError, write_report
 
     try:
         click.echo(f"report: {write_report(journal_path)}")
-    except ReportError as e:
+    except (JournalError, ReportError) as e:
         click.echo(f"no HTML report: {e}", err=True)
     except Exception as e:  # a bug in the renderer must not cost the run its exit code
         click.echo(f"no HTML report: the renderer failed: {e!r}", err=True)
@@ -183,7 +183,7 @@ def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
     """Print the results table of a journal again (default: the latest run), render its HTML
     report with --html, or its JUnit XML with --junit FILE."""
     from halab.chaos.views import junit
-    from halab.chaos.views.html import ReportError, load_journal, write_report
+    from halab.chaos.views.html import JournalError, ReportError, load_journal, write_report
     from halab.chaos.views.table import print_report
 
     try:
@@ -193,7 +193,7 @@ def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
             click.echo(f"junit: {junit.write(load_journal(journal_file), junit_path)}")
         else:
             print_report(load_journal(journal_file))
-    except ReportError as e:
+    except (JournalError, ReportError) as e:
         _fail(e)
 
 

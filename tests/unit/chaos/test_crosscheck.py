@@ -227,8 +227,9 @@ def test_the_command_prints_each_pair_and_fails_on_a_disagreement(tmp_path):
     from halab.chaos.cli import chaos
 
     journal = {"run_id": "r1", "clock": {"t0_unix": T0}, "scenarios": [
-        {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]}, "measures": {"injected_at": 10.0, "reverted_at": 20.0, "probes": {
-            "postgres": {"failover_s": 6.4}}}}]}
+        {"name": "pg-leader-kill", "fault": "kill", "verdict": "pass", "budget": {"failover_of": ["postgres"]},
+         "measures": {"injected_at": 10.0, "reverted_at": 20.0, "run_end": 30.0, "probes": {
+             "postgres": {"probe": "postgres", "failover_s": 6.4}}}}]}
     (tmp_path / "journal.json").write_text(json.dumps(journal))
     psql = loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 16.3 else (True, 0.03))
     (tmp_path / "witness.log").write_text("\n".join(psql))
@@ -271,8 +272,9 @@ def test_the_command_judges_the_medians_of_several_runs(tmp_path):
         d = tmp_path / name
         d.mkdir()
         journal = {"run_id": name, "clock": {"t0_unix": T0}, "scenarios": [
-            {"name": "pg-leader-kill", "budget": {"failover_of": ["postgres"]}, "measures": {"injected_at": 10.0, "reverted_at": 20.0,
-                                                                                           "probes": {"postgres": {"failover_s": journal_s}}}}]}
+            {"name": "pg-leader-kill", "fault": "kill", "verdict": "pass", "budget": {"failover_of": ["postgres"]},
+             "measures": {"injected_at": 10.0, "reverted_at": 20.0, "run_end": 30.0,
+                          "probes": {"postgres": {"probe": "postgres", "failover_s": journal_s}}}}]}
         (d / "journal.json").write_text(json.dumps(journal))
         (d / "witness.log").write_text("\n".join(loop("psql", T0, T0 + 30, lambda t: (False, 0.02) if T0 + 10 <= t < T0 + 10 + outage_s else (True, 0.03))))
         return ["--run", str(d)]

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from halab.chaos import cli
 from halab.chaos.journal.store import RECORD_FIELDS
-from halab.chaos.views.html import JournalError, VendorError, _charts, load_journal, render, vendor, write_report
+from halab.chaos.views.html import VendorError, _charts, load_journal, render, vendor, write_report
 from halab.chaos.views.table import results_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
@@ -425,7 +425,7 @@ def wrong_shape(tmp_path) -> Path:
     ("not_a_journal", "{path} is not a game-day journal: it has no run_id"),
     ("not_text", "{path} is not a game-day journal: not UTF-8 text"),
     ("unreadable", "cannot read {path}: Too many levels of symbolic links"),
-    ("wrong_shape", "{path} is not a journal this version of halab can read (missing 'verdict')"),
+    ("wrong_shape", "{path} is not a journal this version of halab can read (scenarios[0].fault: missing; and 1 more)"),
 ])
 def test_bad_input_is_one_line_and_exit_1(request, tmp_path, fixture, message):
     path = tmp_path / "nowhere" / "journal.json" if fixture == "missing" else request.getfixturevalue(fixture)

@@ -241,7 +241,7 @@ def test_a_revert_that_raises_fails_the_scenario_and_stops_the_game_day(world, e
     assert gd.revert_failed == f"app1-kill (kill app1): {result.revert_error}"
 
     doc = journal.build(run_id=gd.run_id, title="t", file="f", started=datetime.now(timezone.utc),
-                        status="stopped", knobs={}, results=results, revert_error=gd.revert_failed)
+                        status="stopped", knobs={}, results=results, revert_error=gd.revert_failed).dump()
     assert doc["revert_failed"] is True and doc["revert_error"] == gd.revert_failed
     assert doc["scenarios"][0]["revert_error"] == result.revert_error
 
@@ -356,7 +356,7 @@ def test_a_double_fault_injects_both_at_once_and_reverts_both_the_last_first(wor
     ((seconds, what, disarmed, _),) = world.deadlines  # one deadline covers both
     assert what == "both-lbs-kill: kill lb1 + kill lb2" and disarmed
     doc = journal.build(run_id=gd.run_id, title="t", file="f", started=datetime.now(timezone.utc),
-                        status="completed", knobs={}, results=[result])
+                        status="completed", knobs={}, results=[result]).dump()
     s = doc["scenarios"][0]
     assert s["services"] == ["lb1", "lb2"] and s["also"] == [{"fault": "kill", "target": "service:lb2", "params": {}}]
     assert s["predicted_failover_s"] is None  # no single mechanism's timers predict two failures
@@ -405,7 +405,7 @@ def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides
     assert first.earlier_attempts[0].verdict == "fail"
     assert first.earlier_attempts[0].reasons[0].startswith("failover took 4.") and first.earlier_attempts[0].only_over_budget
     document = journal.build(run_id="r", title="t", file="f", started=datetime.now(timezone.utc), status="completed",
-                             knobs={}, results=results)
+                             knobs={}, results=results).dump()
     entry = document["scenarios"][0]
     assert entry["attempt"] == 2 and entry["earlier_attempts"][0]["verdict"] == "fail"
     assert entry["earlier_attempts"][0]["records"]["http"]  # the miss is kept whole, its requests too
@@ -440,7 +440,7 @@ def test_each_rerun_is_numbered_in_the_journal(world):
     world.outages = [4.0, 4.0, 1.0]  # rerun_misses 2: runs 1 and 2 miss, run 3 passes
     results = rerun_game_day(world, 2).run(parse_gameday(GAMEDAY).scenarios[:1])
     document = journal.build(run_id="r", title="t", file="f", started=datetime.now(timezone.utc), status="completed",
-                             knobs={}, results=results)
+                             knobs={}, results=results).dump()
     entry = document["scenarios"][0]
     assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
     assert facts.verdict_label(entry) == "pass on run 3"
@@ -466,7 +466,7 @@ def test_a_lab_that_never_recovers_keeps_the_log_tails_of_what_was_still_wrong(w
     assert result.verdict == "fail" and "did not return to steady state" in result.reasons[0]
     assert asked == [["pg3", "sentinel3"]]
     assert result.recovery_logs == {"pg3": ["pg3 said why"], "sentinel3": ["sentinel3 said why"]}
-    assert journal.scenario_json(result)["recovery_logs"] == result.recovery_logs
+    assert journal.scenario_json(result).recovery_logs == result.recovery_logs
 
 
 def test_logs_that_cannot_be_read_do_not_change_the_verdict(world):

@@ -1,5 +1,5 @@
-"""A game day's results as typed objects, read from its journal: what a team's CI asserts on
-(the pytest plugin returns these), without knowing the journal's layout.
+"""A game day's results as typed objects, read from its journal (`schema.load`): what a team's CI
+asserts on (the pytest plugin returns these), a stable surface over the journal's schema.
 
 Nothing here is measured or judged again: every figure is the journal's. Where the journal has no
 number, the types say so instead of inventing one: a failover that never ended is `inf`, one that
@@ -9,11 +9,12 @@ has `lost is None` ("inconclusive", never 0).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from halab.chaos.journal import schema
 
 
 class _Model(BaseModel):
@@ -104,19 +105,24 @@ class GameDayOutcome(_Model):
 
     @classmethod
     def from_journal(cls, path: Path) -> GameDayOutcome:
-        # Plain JSON, not halab.chaos.journal.store: this module must load where only pydantic is installed.
-        journal = json.loads(Path(path).read_text())
-        scenarios = [_scenario(s, path, journal["run_id"]) for s in journal.get("scenarios", [])]
-        return cls(**{**journal, "scenarios": scenarios, "journal_path": path})
+        """The outcome of the run whose journal is at `path`; JournalError when it is not one.
+        (The schema, not the store: this module loads where only pydantic is installed.)"""
+        journal = schema.load(path)
+        return cls(run_id=journal.run_id, title=journal.title, status=journal.status, revert_failed=journal.revert_failed,
+                   scenarios=[_scenario(s, path, journal.run_id) for s in journal.scenarios], journal_path=path)
 
 
-def _scenario(s: dict, path: Path, run_id: str) -> ScenarioOutcome:
-    measured = s.get("measures") is not None
-    failover = s.get("failover_s")
+def _scenario(s: schema.Scenario, path: Path, run_id: str) -> ScenarioOutcome:
+    failover = s.failover_s
     if failover is None:
-        failover = math.inf if measured else math.nan
-    writes = {store: {**check, "store": store} for store, check in (s.get("writes") or {}).items()}
-    return ScenarioOutcome(**{**s, "failover_s": failover, "writes": writes, "journal_path": path, "run_id": run_id})
+        failover = math.inf if s.measures is not None else math.nan
+    return ScenarioOutcome(
+        name=s.name, verdict=s.verdict, reasons=s.reasons, service=s.service, fault_description=s.fault_description,
+        failover_s=failover, new_requests_ok_s=s.new_requests_ok_s, requests_total=s.requests_total,
+        requests_failed=s.requests_failed, revert_error=s.revert_error, journal_path=path, run_id=run_id,
+        writes={store: WriteCheck(store=store, **check.model_dump()) for store, check in s.writes.items()},
+        predicted_failover_s=PredictedRange(**s.predicted_failover_s.model_dump()) if s.predicted_failover_s else None,
+    )
 
 
 # How a game day ended, as `chaos run` exits with it and every view (the HTML report's verdict)

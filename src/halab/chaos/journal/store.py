@@ -1,6 +1,6 @@
-"""The run's JSON journal: the source of truth every view is rendered from.
-
-reports/<run-id>/journal.json, with reports/latest pointing at the newest run's folder.
+"""The run's journal, built from the runner's results as `halab.chaos.journal.schema` defines it
+and stored as reports/<run-id>/journal.json, with reports/latest pointing at the newest run's
+folder: the source of truth every view is rendered from.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 
 from halab.chaos.engine import measure, predict
 from halab.chaos.gameday.progress import ScenarioResult
+from halab.chaos.journal import schema
+from halab.chaos.journal.schema import RECORD_FIELDS  # noqa: F401 - the views' name for it
 
 # `gameday_file` of a fault injected from the dashboard: this prefix, then the request as JSON.
 FROM_DASHBOARD = "dashboard request "
@@ -24,18 +26,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def machine() -> dict:
+def machine() -> schema.Machine:
     try:
         mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
         mem_gib = None
-    return {
-        "hostname": socket.gethostname(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "memory_gib": mem_gib,
-        "cpu_model": _cpu_model(),
-    }
+    return schema.Machine(hostname=socket.gethostname(), platform=platform.platform(), cpus=os.cpu_count(),
+                          memory_gib=mem_gib, cpu_model=_cpu_model())
 
 
 def _cpu_model() -> str | None:
@@ -58,7 +55,7 @@ def _budget_json(budget) -> dict:
     }
 
 
-def scenario_json(r: ScenarioResult) -> dict:
+def scenario_json(r: ScenarioResult) -> schema.Scenario:
     m = r.measures
     writes = {}
     if m:
@@ -68,60 +65,60 @@ def scenario_json(r: ScenarioResult) -> dict:
                 writes[w.store] = {"ok": w.ok, "lost": w.lost, "unexpected": w.unexpected, "recovered": w.recovered,
                                    "unknown": w.unknown, "acknowledged": w.acknowledged, "attempted": w.attempted,
                                    "duplicates": w.duplicates, "read_error": w.read_error}
-    return {
-        "name": r.scenario.name,
-        "description": r.scenario.description,
-        "fault": r.scenario.fault,
-        "target": str(r.scenario.target) if r.scenario.target else None,
-        "params": r.scenario.model_dump(mode="json").get("params") or {},
+    return schema.Scenario(
+        name=r.scenario.name,
+        description=r.scenario.description,
+        fault=r.scenario.fault,
+        target=str(r.scenario.target) if r.scenario.target else None,
+        params=r.scenario.model_dump(mode="json").get("params") or {},
         # The faults injected beside the scenario's own (a double fault), and every service hit.
-        "also": r.scenario.model_dump(mode="json").get("also") or [],
-        "service": r.service,
-        "services": r.services or ([r.service] if r.service and r.service != "-" else []),
-        "fault_description": r.fault_description,
-        "started_at": r.started_at,
-        "verdict": r.verdict,
-        "reasons": r.reasons,
-        "revert_error": r.revert_error,  # the fault's revert raised: the lab may have been left broken
-        "budget": _budget_json(r.scenario.budget),
+        also=r.scenario.model_dump(mode="json").get("also") or [],
+        service=r.service,
+        services=r.services or ([r.service] if r.service and r.service != "-" else []),
+        fault_description=r.fault_description,
+        started_at=r.started_at,
+        verdict=r.verdict,
+        reasons=r.reasons,
+        revert_error=r.revert_error,  # the fault's revert raised: the lab may have been left broken
+        budget=_budget_json(r.scenario.budget),
         # The failover the budget judges (of the probes it names); the worst probe's beside it.
-        "failover_s": _round(measure.judged_failover(m, r.scenario.budget.failover_of or ())) if m else None,
-        "failover_worst_s": _round(m.failover_s) if m else None,
+        failover_s=_round(measure.judged_failover(m, r.scenario.budget.failover_of or ())) if m else None,
+        failover_worst_s=_round(m.failover_s) if m else None,
         # Send side: when requests sent anew were all served in time again (same probes).
-        "new_requests_ok_s": _round(measure.judged_new_requests_ok(m, r.scenario.budget.failover_of or ())) if m else None,
-        "longest_stall_s": _longest_stall(m),
-        "requests_total": m.requests_total if m else 0,
-        "requests_failed": m.requests_failed if m else 0,
-        "writes": writes,
-        "return_disruption": m.return_disruption.to_json() if m and m.return_disruption else None,
-        "role_change": asdict(r.role_change) if r.role_change else None,
-        "steady_before_s": _round(r.steady_before_s),
-        "back_to_steady_s": _round(r.back_to_steady_s),
-        "recovery_blockers": r.recovery_blockers,
-        "recovery_logs": r.recovery_logs,
-        "window": asdict(r.window) if r.window else None,
-        "measures": m.to_json() if m else None,
-        "records": {
+        new_requests_ok_s=_round(measure.judged_new_requests_ok(m, r.scenario.budget.failover_of or ())) if m else None,
+        longest_stall_s=_longest_stall(m),
+        requests_total=m.requests_total if m else 0,
+        requests_failed=m.requests_failed if m else 0,
+        writes=writes,
+        return_disruption=m.return_disruption.to_json() if m and m.return_disruption else None,
+        role_change=asdict(r.role_change) if r.role_change else None,
+        steady_before_s=_round(r.steady_before_s),
+        back_to_steady_s=_round(r.back_to_steady_s),
+        recovery_blockers=r.recovery_blockers,
+        recovery_logs=r.recovery_logs,
+        window=asdict(r.window) if r.window else None,
+        measures=m.to_json() if m else None,
+        records={
             t.probe: [[round(q.t_send, 4), round(q.latency, 4), q.outcome, q.status, q.seq, q.replica, q.lb, q.detail,
                        round(q.queued_s, 4)]
                       for q in sorted(t.requests, key=lambda q: q.t_send)]
             for t in r.timelines
         },
-        "probe_rates": {t.probe: t.rate for t in r.timelines},
+        probe_rates={t.probe: t.rate for t in r.timelines},
         # `rerun_misses`: the attempts before this one, each of which missed only numeric budgets,
         # whole (records too), oldest first. This entry is the attempt that decided the verdict.
-        "attempt": r.attempt,
-        "earlier_attempts": [scenario_json(e) for e in r.earlier_attempts],
-    }
+        attempt=r.attempt,
+        earlier_attempts=[scenario_json(e) for e in r.earlier_attempts],
+    )
 
 
-def scenario_entry(r: ScenarioResult, knobs: dict) -> dict:
+def scenario_entry(r: ScenarioResult, knobs: dict) -> schema.Scenario:
     """The scenario's journal entry, with what the knobs in force say its failover should be."""
     s = scenario_json(r)
-    p = predict.predict(s, knobs)
-    s["predicted_failover_s"] = p.to_json() if p else None
-    s["failover_vs_predicted"] = predict.explain(s["failover_s"], s["predicted_failover_s"])
-    return s
+    p = predict.predict(s.model_dump(mode="json"), knobs)
+    predicted = p.to_json() if p else None
+    return s.model_copy(update={"predicted_failover_s": schema.Prediction(**predicted) if predicted else None,
+                                "failover_vs_predicted": predict.explain(s.failover_s, predicted)})
 
 
 def _longest_stall(m) -> float | None:
@@ -129,45 +126,41 @@ def _longest_stall(m) -> float | None:
     return round(max(stalls), 3) if stalls else None
 
 
-# t_send is when the request was due on the probe's schedule; latency runs from then; queued_s is
-# how long after that it really went out.
-RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail", "queued_s"]
-
-
 def build(*, run_id: str, title: str, file: str, started: datetime, status: str, knobs: dict,
-          results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None) -> dict:
+          results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None) -> schema.Journal:
     """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
     interrupted and so has no entry of its own."""
     scenarios = [scenario_entry(r, knobs) for r in results]
-    return {
-        "run_id": run_id,
-        "title": title,
-        "gameday_file": file,
-        "start": started.isoformat(),
-        "end": datetime.now(timezone.utc).isoformat(),
-        "status": status,  # completed, stopped (after a failed revert), aborted, crashed
-        "revert_failed": revert_error is not None,  # if so, the lab may be left broken: make heal
-        "revert_error": revert_error,
-        "machine": machine(),
-        # Every run-relative time in this journal counts from t0; this is t0 on the wall clock.
-        "clock": {"t0_unix": t0_unix},
-        "knobs": knobs,
-        "record_fields": RECORD_FIELDS,
-        "summary": {**{v: sum(1 for s in scenarios if s["verdict"] == v) for v in ("pass", "fail", "skipped")},
-                    # Passed, but only on a rerun after missing its budget (`rerun_misses`).
-                    "passed_on_rerun": sum(1 for s in scenarios if s["verdict"] == "pass" and s["earlier_attempts"])},
-        "scenarios": scenarios,
-    }
+    return schema.Journal(
+        schema_version=schema.SCHEMA_VERSION,
+        run_id=run_id,
+        title=title,
+        gameday_file=file,
+        start=started.isoformat(),
+        end=datetime.now(timezone.utc).isoformat(),
+        status=status,
+        revert_failed=revert_error is not None,
+        revert_error=revert_error,
+        machine=machine(),
+        clock=schema.Clock(t0_unix=t0_unix),
+        knobs=knobs,
+        record_fields=RECORD_FIELDS,
+        summary=schema.Summary(passed=sum(1 for s in scenarios if s.verdict == "pass"),
+                               fail=sum(1 for s in scenarios if s.verdict == "fail"),
+                               skipped=sum(1 for s in scenarios if s.verdict == "skipped"),
+                               passed_on_rerun=sum(1 for s in scenarios if s.verdict == "pass" and s.earlier_attempts)),
+        scenarios=scenarios,
+    )
 
 
-def write(journal: dict, reports_dir: Path) -> Path:
-    run_dir = reports_dir / journal["run_id"]
+def write(journal: schema.Journal, reports_dir: Path) -> Path:
+    run_dir = reports_dir / journal.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "journal.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(journal, indent=1))
+    tmp.write_text(json.dumps(journal.dump(), indent=1))
     tmp.replace(path)
-    point_latest(reports_dir, journal["run_id"])
+    point_latest(reports_dir, journal.run_id)
     return path
 
 
@@ -182,4 +175,8 @@ def point_latest(folder: Path, name: str) -> None:
 
 
 def read(path: Path) -> dict:
-    return json.loads(path.read_text())
+    """The journal at `path` as JSON, checked against the schema (JournalError naming what is
+    wrong). The views that still read keys take it; `schema.load` gives the typed journal."""
+    path, data = schema.read_json(path)
+    schema.parse(data, str(path))
+    return data

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from halab.chaos.engine.measure import format_seconds
-from halab.chaos.journal import facts
+from halab.chaos.journal import facts, schema
 from halab.chaos.journal.outcome import EXIT_FAILED, run_outcome
+from halab.chaos.journal.schema import JournalError
 from halab.chaos.journal.store import FROM_DASHBOARD, RECORD_FIELDS
 from halab.chaos.views.html import _charts
-from halab.chaos.views.html.errors import JournalError
 
 DEFAULT_GAMEDAY = "gamedays/default.yaml"
 STORE_NAMES = {"postgres": "Postgres", "redis": "Redis", "kafka": "Kafka", "http": "HTTP orders"}
@@ -34,25 +34,11 @@ STORE_NAMES = {"postgres": "Postgres", "redis": "Redis", "kafka": "Kafka", "http
 
 
 def load_journal(path: Path) -> dict:
-    """The journal at `path` (or `path`/journal.json for a run's folder), checked to be one."""
-    if path.is_dir():
-        path = path / "journal.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise JournalError(f"no journal at {path}: give a run's journal.json, e.g. reports/latest/journal.json") from None
-    except UnicodeDecodeError:
-        raise JournalError(f"{path} is not a game-day journal: not UTF-8 text") from None
-    except OSError as e:
-        raise JournalError(f"cannot read {path}: {e.strerror or e}") from None
-    try:
-        journal = json.loads(text)
-    except ValueError as e:
-        raise JournalError(f"{path} is not a game-day journal: not JSON ({e})") from None
-    missing = [k for k in ("run_id", "scenarios") if not isinstance(journal, dict) or k not in journal]
-    if missing or not isinstance(journal["scenarios"], list):
-        raise JournalError(f"{path} is not a game-day journal: it has no {' or '.join(missing) or 'list of scenarios'}")
-    return journal
+    """The journal at `path` (or `path`/journal.json for a run's folder), checked against the
+    journal's schema (JournalError naming what is wrong)."""
+    path, data = schema.read_json(path)
+    schema.parse(data, str(path))
+    return data
 
 
 # ---------------------------------------------------------------------------------------------

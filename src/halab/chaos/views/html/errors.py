@@ -3,21 +3,21 @@ on one line, no traceback):
 
     LabError             halab's base (halab.lab.errors)
     +-- ReportError      no report could be rendered
-        +-- JournalError the journal is missing, unreadable, or not a game-day journal
-        +-- VendorError  the charting library is missing, corrupt, or could not be fetched
+    |   +-- VendorError  the charting library is missing, corrupt, or could not be fetched
+    +-- JournalError     the journal is missing, unreadable, or not a game-day journal
+                         (halab.chaos.journal.schema: every reader of journals raises it)
 """
 
 from __future__ import annotations
 
+from halab.chaos.journal.schema import JournalError
 from halab.lab.errors import LabError
+
+__all__ = ["JournalError", "ReportError", "VendorError"]
 
 
 class ReportError(LabError):
     """No report could be rendered."""
-
-
-class JournalError(ReportError):
-    """The journal is missing, unreadable, or not a game-day journal."""
 
 
 class VendorError(ReportError):
