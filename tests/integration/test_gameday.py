@@ -16,7 +16,7 @@ import pytest
 from halab.chaos.analysis.crosscheck import TOLERANCE_FRACTION, TOLERANCE_S, compare, parse_witness
 from halab.chaos.gameday import load_gameday
 from halab.chaos.journal import facts
-from halab.chaos.views.html import load_journal
+from halab.chaos.journal.schema import parse
 
 from .conftest import ROOT, TIME_FACTOR, eventually, lab_status, run
 from .test_report_browser import CHROMEDRIVER, CHROMIUM, check_report_in_browser
@@ -77,7 +77,7 @@ def test_the_game_days_report_opens_in_a_browser_and_shows_its_numbers(journal):
     run_dir = RUN_DIRS[0]
     page = run_dir / "report.html"
     assert page.exists(), f"make chaos left no report.html in {run_dir}"
-    check_report_in_browser(page, load_journal(run_dir / "journal.json"), run_dir / "report.png")
+    check_report_in_browser(page, json.loads((run_dir / "journal.json").read_text()), run_dir / "report.png")
 
 
 # The Patroni failover: seconds long, so the witness's shell loops (a few attempts a second)
@@ -136,7 +136,7 @@ def test_journal_has_the_run_metadata(journal):
 def test_scenario_within_its_budget(journal, scenario):
     result = next(s for s in journal["scenarios"] if s["name"] == scenario.name)
     budget = scenario.budget
-    misses = facts.earlier_misses(result)
+    misses = facts.earlier_misses(parse(journal).scenario(scenario.name))
     assert result["verdict"] == "pass", f"{scenario.name}: {result['reasons']} (earlier runs: {misses or 'none'})"
     if misses:  # passed on a rerun (rerun_misses): shown in the warnings summary, never hidden
         warnings.warn(f"{scenario.name} passed only on run {result['attempt']}: {' | '.join(misses)}", stacklevel=1)

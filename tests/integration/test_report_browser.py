@@ -23,8 +23,10 @@ from pathlib import Path
 import pytest
 
 from halab.chaos.engine.measure import format_seconds
-from halab.chaos.views.html import load_journal, write_report
-from halab.chaos.views.table import results_table, verdict_label
+from halab.chaos.journal.facts import verdict_label
+from halab.chaos.journal.schema import parse
+from halab.chaos.views.html import write_report
+from halab.chaos.views.table import results_table
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "unit" / "chaos" / "fixtures" / "report_journal.json"
@@ -58,7 +60,7 @@ def terminal_cells(journal: dict) -> dict[str, list[str]]:
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=300)
-    console.print(results_table(journal))
+    console.print(results_table(parse(journal)))
     lines = console.file.getvalue().splitlines()
     rows = {}
     for s in journal["scenarios"]:
@@ -173,7 +175,7 @@ def _check_numbers(facts: dict, journal: dict) -> None:
         row = facts["summary"][s["name"]]
         assert [row["failover_s"], row["predicted_failover_s"], row["new_requests_ok_s"], row["longest_stall_s"],
                 row["requests_failed"], row["lost"], row["return"], row["back_to_steady_s"]] == terminal[s["name"]][2:10], s["name"]
-        assert row["verdict"] == verdict_label(s), s["name"]  # "pass on run 2" when a rerun decided it
+        assert row["verdict"] == verdict_label(parse(journal).scenario(s["name"])), s["name"]  # "pass on run 2" when a rerun decided it
         shown = facts["scenarios"][s["name"]]
         if s.get("measures"):
             expected = "never recovered" if s["failover_s"] is None else f"{format_seconds(s['failover_s'])} s"
@@ -207,7 +209,7 @@ def _check_hover(driver, ActionChains, By) -> None:
                     reason="needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver)")
 @pytest.mark.parametrize("journal_path", journals(), ids=lambda p: p.parent.name if p.name == "journal.json" else p.stem)
 def test_report_in_browser(journal_path: Path, tmp_path: Path) -> None:
-    journal = load_journal(journal_path)
+    journal = json.loads(journal_path.read_text())
     run_dir = tmp_path / journal["run_id"]
     run_dir.mkdir()
     (run_dir / "journal.json").write_text(json.dumps(journal))

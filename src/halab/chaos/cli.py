@@ -116,7 +116,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
                                 started=started, status=status, knobs=knobs, results=runner.progress.results,
                                 revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
     path = journal_mod.write(journal, reports)
-    print_report(journal.dump())  # the table still reads keys
+    print_report(journal)
     if hooks:
         from rich.console import Console
 
@@ -124,7 +124,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     click.echo(f"journal: {path}")
     _html_report_beside(path)
     from halab.chaos.views import junit
-    click.echo(f"junit: {junit.write(journal.dump(), path.parent / junit.FILE_NAME)}")
+    click.echo(f"junit: {junit.write(journal, path.parent / junit.FILE_NAME)}")
     # Last, below the table: how it ended, and what to do about it.
     message, code = run_outcome(status, journal.summary.fail, revert_failed=runner.revert_failed, error=error)
     if message:
@@ -182,17 +182,18 @@ def _html_report_beside(journal_path: Path) -> None:
 def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
     """Print the results table of a journal again (default: the latest run), render its HTML
     report with --html, or its JUnit XML with --junit FILE."""
+    from halab.chaos.journal import schema
     from halab.chaos.views import junit
-    from halab.chaos.views.html import JournalError, ReportError, load_journal, write_report
+    from halab.chaos.views.html import JournalError, ReportError, write_report
     from halab.chaos.views.table import print_report
 
     try:
         if html:
             click.echo(f"report: {write_report(journal_file)}")
         elif junit_path:
-            click.echo(f"junit: {junit.write(load_journal(journal_file), junit_path)}")
+            click.echo(f"junit: {junit.write(schema.load(journal_file), junit_path)}")
         else:
-            print_report(load_journal(journal_file))
+            print_report(schema.load(journal_file))
     except (JournalError, ReportError) as e:
         _fail(e)
 
@@ -203,11 +204,15 @@ def median(journal_files: tuple[Path, ...]) -> None:
     """Median per scenario over several runs' journals (one run is one sample)."""
     from rich.console import Console
 
-    from halab.chaos.journal.store import read
+    from halab.chaos.journal import schema
     from halab.chaos.views.table import medians_table
 
     console = Console() if Console().is_terminal else Console(width=170)
-    console.print(medians_table([read(p) for p in journal_files]))
+    try:
+        journals = [schema.load(p) for p in journal_files]
+    except schema.JournalError as e:
+        _fail(e)
+    console.print(medians_table(journals))
 
 
 @chaos.command()

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from halab.chaos import cli
+from halab.chaos.journal.schema import Record, parse
 from halab.chaos.journal.store import RECORD_FIELDS
 from halab.chaos.views.html import VendorError, _charts, load_journal, render, vendor, write_report
 from halab.chaos.views.table import results_table
@@ -106,12 +107,18 @@ class Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def journal() -> dict:
-    return load_journal(FIXTURE)
+    """The fixture's JSON: the tests compare the page with it, and vary copies of it."""
+    return json.loads(FIXTURE.read_text())
+
+
+def html_of(journal: dict, **kwargs) -> str:
+    """The page rendered from a journal's JSON, read through the schema as `chaos report` does."""
+    return render(parse(journal), **kwargs)
 
 
 @pytest.fixture(scope="module")
 def page(journal) -> Page:
-    return Page(render(journal))
+    return Page(html_of(journal))
 
 
 def scenario(journal: dict, name: str) -> dict:
@@ -121,7 +128,7 @@ def scenario(journal: dict, name: str) -> dict:
 def terminal_row(journal: dict, name: str) -> list[str]:
     """The cells of scenario `name` in the terminal table (report.results_table)."""
     console = Console(file=io.StringIO(), width=300)
-    console.print(results_table(journal))
+    console.print(results_table(parse(journal)))
     line = next(line for line in console.file.getvalue().splitlines() if f" {name} " in line)
     return [cell.strip() for cell in line.split("│")[1:-1]]
 
@@ -234,7 +241,7 @@ def test_no_failed_timed_out_or_slow_request_is_thinned_away(page, journal):
         probes = {p["name"]: p for p in page.data[f"s-{s['name']}"]["probes"]}
         for name, rows in s["records"].items():
             bound = s["measures"]["probes"][name]["latency_bound_s"]
-            records = [dict(zip(fields, r)) for r in rows]
+            records = [Record(**dict(zip(fields, r))) for r in rows]
             not_good = sum(1 for r in records if _charts.classify(r, bound) != _charts.OK)
             drawn = probes[name]["pts"]["c"]
             assert sum(1 for c in drawn if c != _charts.OK) == not_good
@@ -242,18 +249,18 @@ def test_no_failed_timed_out_or_slow_request_is_thinned_away(page, journal):
 
 
 def test_the_strip_shows_every_cell_as_its_worst_request():
-    rows = [{"t_send": 10.0 + i * 0.05, "latency": 0.01, "outcome": "ok"} for i in range(8)]
-    rows[3] = {**rows[3], "outcome": "timeout"}  # cell 1
-    rows[4] = {**rows[4], "latency": 2.0}  # cell 2: slow
-    rows[5] = {**rows[5], "outcome": "refused"}  # cell 2: failed beats slow
+    rows = [Record(t_send=10.0 + i * 0.05, latency=0.01, outcome="ok") for i in range(8)]
+    rows[3] = rows[3]._replace(outcome="timeout")  # cell 1
+    rows[4] = rows[4]._replace(latency=2.0)  # cell 2: slow
+    rows[5] = rows[5]._replace(outcome="refused")  # cell 2: failed beats slow
     classes = [_charts.classify(r, 1.5) for r in rows]
     assert _charts._strip(rows, classes, injected=10.0) == {
         "k0": 0, "rle": [_charts.OK, 1, _charts.TIMEOUT, 1, _charts.FAILED, 1, _charts.OK, 1]}
 
 
 def test_the_longest_stall_is_placed_between_the_successes_around_it():
-    rows = [{"t_send": t, "latency": 0.1, "outcome": "ok"} for t in (10.0, 10.5, 14.0, 14.5)]
-    rows.insert(2, {"t_send": 11.0, "latency": 2.0, "outcome": "error"})
+    rows = [Record(t_send=t, latency=0.1, outcome="ok") for t in (10.0, 10.5, 14.0, 14.5)]
+    rows.insert(2, Record(t_send=11.0, latency=2.0, outcome="error"))
     assert _charts.stall_span(rows, 10.0, 15.0) == (pytest.approx(10.6), pytest.approx(14.1))
 
 
@@ -262,7 +269,7 @@ def test_a_journals_strings_cannot_end_the_data_island(journal):
     rows = scenario(hostile, "pg-leader-kill")["records"]["postgres"]
     bad = next(r for r in rows if r[2] != "ok")
     bad[RECORD_FIELDS.index("detail")] = "</script><script>alert(1)</script><!--"
-    html = render(hostile)
+    html = html_of(hostile)
     assert "<script>alert(1)" not in html
     assert Page(html).data  # still valid JSON, still one island
 
@@ -290,14 +297,14 @@ def test_a_passing_run_says_so_with_its_exit_code(page):
 
 def test_a_broken_budget_is_named_in_the_banner_with_its_reason(journal):
     j = variant(journal, verdict="fail", reasons=["failover took 13.1 s for postgres, budget 12 s"])
-    html = render(j)
+    html = html_of(j)
     assert 'class="banner fail" id="verdict" data-exit-code="1"' in html
     assert "1 of 3 scenarios broke its budget" in html
     assert '<a href="#s-pg-leader-kill"><b>pg-leader-kill</b></a>: failover took 13.1 s for postgres, budget 12 s' in html
 
 
 def test_a_failed_revert_wins_the_banner(journal):
-    html = render(variant(journal, status="stopped", revert_error="pg2 could not be started: no such container"))
+    html = html_of(variant(journal, status="stopped", revert_error="pg2 could not be started: no such container"))
     assert 'data-exit-code="4"' in html
     assert "reverting a fault failed: pg2 could not be started: no such container" in html
 
@@ -306,7 +313,7 @@ def test_never_recovered_and_an_inconclusive_read_back_are_shown_as_such(journal
     j = variant(journal, failover_s=None, verdict="fail", reasons=["postgres never recovered before the run ended"])
     s = scenario(j, "pg-leader-kill")
     s["writes"]["postgres"].update(ok=None, lost=None, unexpected=None, recovered=None, read_error="connection refused")
-    page = Page(render(j))
+    page = Page(html_of(j))
     assert page.summary["pg-leader-kill"]["failover_s"] == "never recovered"
     assert page.summary["pg-leader-kill"]["lost"] == "inconclusive/0/0/0"  # pg/rd/kf/http
     assert page.figures["pg-leader-kill"]["failover_s"] == "never recovered"
@@ -320,7 +327,7 @@ def test_lost_writes_are_listed_by_sequence_number(journal):
     s = scenario(j, "pg-leader-kill")
     s["writes"]["postgres"].update(ok=616, lost=3)
     s["measures"]["probes"]["postgres"]["writes"].update(lost=3, lost_seqs=[151, 152, 160])
-    page = Page(render(j))
+    page = Page(html_of(j))
     assert page.ledger["pg-leader-kill"]["postgres"]["lost"] == "3"
     assert page.ledger["pg-leader-kill"]["postgres"]["lost_seqs"] == "151, 152, 160"
 
@@ -328,7 +335,7 @@ def test_lost_writes_are_listed_by_sequence_number(journal):
 def test_a_skipped_scenario_has_its_reason_and_no_chart(journal):
     j = variant(journal, verdict="skipped", reasons=["skipped: netem is not available"], measures=None, window=None,
                 records={}, failover_s=None, requests_total=0, requests_failed=0, writes={})
-    page = Page(render(j))
+    page = Page(html_of(j))
     assert "s-pg-leader-kill" in page.sections and "s-pg-leader-kill" not in page.data
     assert "skipped: netem is not available" in page.html
 
@@ -337,7 +344,7 @@ def test_a_single_scenario_journal_says_how_to_run_it_again(journal):
     j = copy.deepcopy(journal)
     j["scenarios"] = [scenario(j, "pg-leader-kill")]
     j["knobs"]["profile"] = {"name": "stock", "knobs": {}}
-    html = render(j, journal_path="reports/x/journal.json")
+    html = html_of(j, journal_path="reports/x/journal.json")
     assert "<pre>make up PROFILE=stock</pre>" in html
     assert "<pre>make chaos SCENARIO=pg-leader-kill</pre>" in html
     assert "<pre>halab chaos report --html reports/x/journal.json</pre>" in html
@@ -376,7 +383,7 @@ def synthetic_game_day(journal: dict, scenarios: int = 12, seconds: float = 60.0
 def test_a_full_game_day_renders_under_a_megabyte(journal):
     big = synthetic_game_day(journal)
     assert sum(len(r) for s in big["scenarios"] for r in s["records"].values()) > 45_000
-    assert len(render(big).encode()) < 1_000_000
+    assert len(html_of(big).encode()) < 1_000_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +475,7 @@ def test_chaos_runs_hook_reports_a_renderer_failure_without_raising(tmp_path, no
 def test_a_missing_chart_library_names_the_command_that_fetches_it(tmp_path, monkeypatch, journal):
     monkeypatch.setattr(vendor, "VENDOR_DIR", tmp_path)
     with pytest.raises(VendorError) as e:
-        render(journal)
+        html_of(journal)
     assert str(e.value) == (f"the charting library uPlot {vendor.UPLOT_VERSION} is not in {tmp_path}: "
                             "fetch it with `python -m halab.chaos.views.html.vendor` (needs registry.npmjs.org once)")
 
@@ -511,7 +518,7 @@ def test_fetch_keeps_only_a_tarball_that_matches_the_pinned_hash(tmp_path, monke
 def test_a_scenario_that_never_recovered_shows_the_last_log_lines_of_what_was_still_wrong(journal):
     stuck = copy.deepcopy(journal)
     stuck["scenarios"][1]["recovery_logs"] = {"pg3": ["FATAL:  requested starting point 0/5000000 on timeline 5 is not in this server's history <b>"]}
-    html = render(stuck)
+    html = html_of(stuck)
     assert "pg3: its last distinct log lines" in html
     assert "not in this server&#39;s history &lt;b&gt;" in html  # escaped, as any text from the lab
-    assert "its last distinct log lines" not in render(journal)  # a scenario that recovered has none
+    assert "its last distinct log lines" not in html_of(journal)  # a scenario that recovered has none

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from halab.chaos.journal.schema import parse
 from halab.chaos.views import junit
 
 from .junit_schema import XSD
@@ -38,7 +39,7 @@ def valid(schema, text: str) -> ET.Element:
 
 
 def test_every_scenario_is_a_test_case_with_its_figures(schema, journal):
-    root = valid(schema, junit.render(journal))
+    root = valid(schema, junit.render(parse(journal)))
     suite = root.find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("3", "0", "0", "0")
     cases = suite.findall("testcase")
@@ -58,7 +59,7 @@ def test_a_broken_budget_is_a_failure_a_scenario_that_could_not_run_an_error_and
     skipped.update(verdict="skipped", measures=None, reasons=["skipped: the kernel has no sch_netem"])
     journal["scenarios"] = [broken, unmeasured, skipped]
     journal["status"] = "aborted"
-    suite = valid(schema, junit.render(journal)).find("testsuite")
+    suite = valid(schema, junit.render(parse(journal))).find("testsuite")
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("1", "1", "1")
     failure, error, skip = (c[0] for c in suite.findall("testcase"))
     assert (failure.tag, failure.get("type"), failure.get("message")) == ("failure", "budget", "failover took 13.10 s for postgres, budget 12 s")
@@ -69,13 +70,13 @@ def test_a_broken_budget_is_a_failure_a_scenario_that_could_not_run_an_error_and
 
 def test_a_failed_revert_is_an_error_of_type_revert(schema, journal):
     journal["scenarios"][0].update(verdict="fail", revert_error="could not start pg2", reasons=["reverting the fault failed: ..."])
-    case = valid(schema, junit.render(journal)).find("testsuite/testcase")
+    case = valid(schema, junit.render(parse(journal))).find("testsuite/testcase")
     assert (case[0].tag, case[0].get("type")) == ("error", "revert")
 
 
 def test_a_fault_from_the_dashboard_has_its_own_classname(schema, journal):
     journal["gameday_file"] = 'dashboard request {"scenario": "pg-leader-kill"}'
-    assert valid(schema, junit.render(journal)).find("testsuite/testcase").get("classname") == "halab.dashboard"
+    assert valid(schema, junit.render(parse(journal))).find("testsuite/testcase").get("classname") == "halab.dashboard"
 
 
 def test_halab_chaos_report_junit_renders_any_journal(schema, tmp_path):
@@ -99,16 +100,16 @@ def test_a_pass_decided_by_a_rerun_says_so_in_every_view(schema, journal, capsys
     entry |= {"attempt": 2, "earlier_attempts": [miss]}
     journal["summary"]["passed_on_rerun"] = 1
 
-    case = next(c for c in valid(schema, junit.render(journal)).iter("testcase") if c.get("name") == entry["name"])
+    case = next(c for c in valid(schema, junit.render(parse(journal))).iter("testcase") if c.get("name") == entry["name"])
     assert case.find("failure") is None and case.find("error") is None  # the rerun decided: a pass
     assert case.find("system-out").text.startswith("run 1 missed its budget: failover took 5.3 s for http, budget 4 s")
 
-    report.print_report(journal)  # as in CI logs: not a terminal
+    report.print_report(parse(journal))  # as in CI logs: not a terminal
     text = capsys.readouterr().out
     assert f"{entry['name']} (pass on run 2):" in text and "run 1 missed its budget: failover took 5.3 s" in text
     assert "(1 only on a rerun)" in text
 
-    html = render(journal)
+    html = render(parse(journal))
     assert "pass on run 2" in html and "Passed only on a rerun" in html
     assert "run 1 missed its budget: failover took 5.3 s for http, budget 4 s" in html
 
@@ -120,6 +121,6 @@ def test_a_miss_confirmed_by_its_rerun_names_both_runs_in_the_report_banner(jour
     entry = next(s for s in journal["scenarios"] if s.get("measures"))
     first = copy.deepcopy(entry) | {"verdict": "fail", "reasons": ["failover took 3.35 s for http, budget 0.3 s"], "attempt": 1}
     entry |= {"verdict": "fail", "reasons": ["failover took 2.01 s for http, budget 0.3 s"], "attempt": 2, "earlier_attempts": [first]}
-    banner = render(journal).split('id="verdict"')[1].split("</section>")[0]
+    banner = render(parse(journal)).split('id="verdict"')[1].split("</section>")[0]
     assert "failover took 2.01 s for http, budget 0.3 s; run 1 missed its budget: failover took 3.35 s for http, budget 0.3 s" in banner
-    assert "fail on run 2" in render(journal)
+    assert "fail on run 2" in render(parse(journal))

@@ -399,6 +399,7 @@ def test_to_json_is_json_ready_and_rounded():
 
 
 def test_median_table_takes_the_median_per_scenario():
+    from halab.chaos.journal.schema import parse
     from halab.chaos.views.table import median, medians_table
 
     assert median([3.0, 1.0, 2.0]) == 2.0
@@ -406,9 +407,9 @@ def test_median_table_takes_the_median_per_scenario():
     assert median([None]) is None
 
     def journal(run_id, failover):
-        return {"run_id": run_id, "scenarios": [{"name": "pg-leader-kill", "failover_s": failover, "requests_failed": 10,
-                                                 "writes": {"postgres": {"lost": 0}}, "back_to_steady_s": 12.0,
-                                                 "verdict": "pass"}]}
+        return parse({"run_id": run_id, "scenarios": [{"name": "pg-leader-kill", "fault": "kill", "failover_s": failover,
+                                                       "requests_failed": 10, "writes": {"postgres": {"lost": 0}},
+                                                       "back_to_steady_s": 12.0, "verdict": "pass"}]})
 
     table = medians_table([journal("a", 7.0), journal("b", 9.0), journal("c", 8.0)])
     assert [c._cells for c in table.columns][1] == ["8.0"]

@@ -8,9 +8,10 @@ import io
 import pytest
 from rich.console import Console
 
+from halab.chaos.journal.schema import Journal, parse
 from halab.chaos.views.table import medians_table, print_report
 
-MEASURED = {"injected_at": 10.0}  # what the tables look at: that the scenario was measured
+MEASURED = {"injected_at": 10.0, "run_end": 30.0}  # what the tables look at: that the scenario was measured
 
 
 def scenario(name: str = "pg-leader-kill", *, failover_s: float | None = 2.0, measures: dict | None = MEASURED,
@@ -20,18 +21,18 @@ def scenario(name: str = "pg-leader-kill", *, failover_s: float | None = 2.0, me
     writes = {store: {"lost": n, "read_error": None if n is not None else "connection refused"}
               for store, n in lost.items()}
     return {
-        "name": name, "target": "pg-leader", "service": "pg1", "failover_s": failover_s, "longest_stall_s": 1.0,
+        "name": name, "fault": "kill", "target": "pg-leader", "service": "pg1", "failover_s": failover_s, "longest_stall_s": 1.0,
         "requests_total": 500, "requests_failed": 12, "writes": writes, "return_disruption": None,
         "back_to_steady_s": 5.0, "budget": {"max_failover_s": 10}, "verdict": verdict, "reasons": [],
         "role_change": None, "measures": measures,
     }
 
 
-def journal(run_id: str, *scenarios: dict) -> dict:
-    return {
+def journal(run_id: str, *scenarios: dict) -> Journal:
+    return parse({
         "run_id": run_id, "title": "t", "scenarios": list(scenarios),
         "summary": {"pass": 0, "fail": 0, "skipped": 0}, "machine": {"cpus": 4, "memory_gib": 8},
-    }
+    })
 
 
 # Named journal scenarios, each a way a run can end.

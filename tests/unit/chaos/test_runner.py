@@ -16,6 +16,7 @@ from halab.chaos.errors import FaultError, SteadyStateTimeout
 from halab.chaos.gameday import parse_gameday, runner
 from halab.chaos.gameday.runner import Environment, GameDayRunner
 from halab.chaos.journal import facts
+from halab.chaos.journal.schema import parse
 from halab.chaos.journal import store as journal
 
 STEP_S = 0.125  # fake time moves in exact binary steps: one request per probe per step
@@ -410,8 +411,8 @@ def test_a_scenario_that_only_missed_its_budget_runs_again_and_the_rerun_decides
     assert entry["attempt"] == 2 and entry["earlier_attempts"][0]["verdict"] == "fail"
     assert entry["earlier_attempts"][0]["records"]["http"]  # the miss is kept whole, its requests too
     assert document["summary"] == {"pass": 2, "fail": 0, "skipped": 0, "passed_on_rerun": 1}
-    assert facts.verdict_label(entry) == "pass on run 2"
-    assert facts.earlier_misses(entry)[0].startswith("run 1 missed its budget: failover took 4.")
+    assert facts.verdict_label(parse(document).scenarios[0]) == "pass on run 2"
+    assert facts.earlier_misses(parse(document).scenarios[0])[0].startswith("run 1 missed its budget: failover took 4.")
 
 
 def test_without_rerun_misses_a_miss_fails_at_once(world):
@@ -443,8 +444,8 @@ def test_each_rerun_is_numbered_in_the_journal(world):
                              knobs={}, results=results).dump()
     entry = document["scenarios"][0]
     assert [e["attempt"] for e in entry["earlier_attempts"]] == [1, 2] and entry["attempt"] == 3
-    assert facts.verdict_label(entry) == "pass on run 3"
-    assert [line.split(":")[0] for line in facts.earlier_misses(entry)] == ["run 1 missed its budget", "run 2 missed its budget"]
+    assert facts.verdict_label(parse(document).scenarios[0]) == "pass on run 3"
+    assert [line.split(":")[0] for line in facts.earlier_misses(parse(document).scenarios[0])] == ["run 1 missed its budget", "run 2 missed its budget"]
 
 
 def test_a_lab_that_never_recovers_keeps_the_log_tails_of_what_was_still_wrong(world):

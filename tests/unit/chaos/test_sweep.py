@@ -9,6 +9,7 @@ from pathlib import Path
 
 from halab.chaos.analysis import sweep
 from halab.chaos.gameday import load_gameday
+from halab.chaos.journal.schema import parse
 
 ROOT = Path(__file__).parents[3]
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "report_journal.json").read_text())
@@ -32,7 +33,7 @@ def test_singles_and_doubles_and_the_single_points_of_failure_named():
         scenario("both-lbs-kill", ["lb1", "lb2"], back=None, lost_pg=None),
         scenario("pg-leader-and-sync-kill", ["pg1", "pg3"]),
     ]}
-    summary = sweep.summarise(journal)
+    summary = sweep.summarise(parse(journal))
     assert [r["services"] for r in summary["singles"]] == [["lb1"], ["pg2"], ["app1"]]
     assert [r["group"] for r in summary["singles"]] == ["edge", "postgres", "app"]
     assert summary["single_points_of_failure"] == ["app1"]
@@ -63,7 +64,7 @@ def test_the_sweep_game_day_kills_every_service_alone_then_five_pairs():
 def test_a_service_within_budget_only_on_a_rerun_is_named_with_its_miss():
     rerun = scenario("kill-redis3", ["redis3"])
     rerun["attempt"], rerun["earlier_attempts"] = 2, [scenario("kill-redis3", ["redis3"], verdict="fail") | {"attempt": 1}]
-    summary = sweep.summarise({"run_id": "r", "scenarios": [scenario("kill-lb1", ["lb1"]), rerun]})
+    summary = sweep.summarise(parse({"run_id": "r", "scenarios": [scenario("kill-lb1", ["lb1"]), rerun]}))
     assert summary["over_budget"] == [] and summary["singles"][1]["verdict_label"] == "pass on run 2"
     assert sweep.verdict_lines(summary)[:2] == [
         "within budget only on a rerun: redis3 (run 1 missed its budget: failover took 9 s, budget 6 s)",

@@ -15,38 +15,41 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from halab.chaos.journal import schema
 from halab.chaos.journal.facts import earlier_misses, verdict_label
+from halab.chaos.journal.schema import Journal, Scenario
 from halab.lab import topology
 
 PROBES = ("http", "postgres", "redis", "kafka")
 
 
-def _probe_row(s: dict, probe: str) -> dict | None:
-    p = ((s.get("measures") or {}).get("probes") or {}).get(probe)
+def _probe_row(s: Scenario, probe: str) -> dict | None:
+    p = s.measures.probes.get(probe) if s.measures else None
     if p is None:
         return None
-    lost = (s.get("writes") or {}).get(probe, {}).get("lost", 0) if probe in (s.get("writes") or {}) else None
-    return {"failover_s": p.get("failover_s"), "never_recovered": p.get("failover_s") is None,
-            "failed": p.get("requests_failed", 0), "total": p.get("requests_total", 0),
-            "lost": lost, "inconclusive": probe in (s.get("writes") or {}) and lost is None}
+    check = s.writes.get(probe)
+    lost = None if check is None else check.lost
+    return {"failover_s": p.failover_s, "never_recovered": p.failover_s is None,
+            "failed": p.requests_failed, "total": p.requests_total,
+            "lost": lost, "inconclusive": check is not None and lost is None}
 
 
-def summarise(journal: dict) -> dict:
+def summarise(journal: Journal) -> dict:
     singles, doubles = [], []
-    for s in journal.get("scenarios", []):
-        services = s.get("services") or ([s["service"]] if s.get("service") not in (None, "-") else [])
+    for s in journal.scenarios:
+        services = s.services or ([s.service] if s.service not in (None, "-") else [])
         row = {
-            "scenario": s["name"], "services": services,
+            "scenario": s.name, "services": services,
             "group": topology.group_of(services[0]) if services and services[0] in topology.ALL_SERVICES else None,
-            "verdict": s["verdict"], "reasons": s.get("reasons", []),
+            "verdict": s.verdict, "reasons": s.reasons,
             "verdict_label": verdict_label(s), "earlier_misses": earlier_misses(s),
-            "failover_s": s.get("failover_s"),
+            "failover_s": s.failover_s,
             "probes": {p: r for p in PROBES if (r := _probe_row(s, p)) is not None},
-            "role_change": s.get("role_change"),
-            "back_to_steady_s": s.get("back_to_steady_s"),
+            "role_change": s.role_change.model_dump() if s.role_change else None,
+            "back_to_steady_s": s.back_to_steady_s,
         }
         if len(services) > 1:
-            row["recovered_by_itself"] = s.get("back_to_steady_s") is not None
+            row["recovered_by_itself"] = s.back_to_steady_s is not None
             doubles.append(row)
         elif services:
             singles.append(row)
@@ -55,14 +58,16 @@ def summarise(journal: dict) -> dict:
     spofs = [r["services"][0] for r in singles if any(p["never_recovered"] for p in r["probes"].values())]
     over = [{"service": r["services"][0], "reasons": r["reasons"]} for r in singles
             if r["verdict"] == "fail" and r["services"][0] not in spofs]
-    return {"run_id": journal.get("run_id"), "machine": journal.get("machine"), "singles": singles,
+    return {"run_id": journal.run_id, "machine": journal.machine.model_dump(), "singles": singles,
             "doubles": doubles, "single_points_of_failure": spofs, "over_budget": over,
             "services_swept": sorted({r["services"][0] for r in singles}),
             "services_missing": [n for n in topology.ALL_SERVICES if n not in {r["services"][0] for r in singles}]}
 
 
 def write(journal_path: Path) -> tuple[Path, dict]:
-    summary = summarise(json.loads(journal_path.read_text()))
+    """Summarises the journal into sweep.json beside it: the sweep's own document, which the
+    tables below read."""
+    summary = summarise(schema.load(journal_path))
     path = journal_path.parent / "sweep.json"
     path.write_text(json.dumps(summary, indent=1))
     return path, summary

@@ -6,74 +6,75 @@ report, JUnit, the sweep and the bench say the same thing about the same entry."
 from __future__ import annotations
 
 from halab.chaos.engine import predict
+from halab.chaos.journal.schema import Budget, Scenario, Writes
 
 STORES = ("postgres", "redis", "kafka", "http")
-def seconds(value) -> str:
+
+
+def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def was_measured(s: dict) -> bool:
-    # The journal writes measures: null when nothing was measured (skipped, or the fault never
-    # injected); a scenario without the key at all is taken as measured.
-    return "measures" not in s or s["measures"] is not None
+def failover_label(s: Scenario) -> str:
+    return "never recovered" if s.never_recovered else seconds(s.failover_s)
 
 
-def never_recovered(s: dict) -> bool:
-    # A measured scenario without a failover never recovered; an unmeasured one has none at all.
-    return s["failover_s"] is None and was_measured(s)
-
-
-def lost_label(check: dict | None) -> str:
+def lost_label(check: Writes | None) -> str:
     # lost is None when the read-back failed: any number may have been lost, so never show 0.
-    return "-" if check is None else ("inconclusive" if check["lost"] is None else str(check["lost"]))
+    return "-" if check is None else ("inconclusive" if check.lost is None else str(check.lost))
 
 
-def new_requests_label(s: dict) -> str:
-    # Journals from before the send-side figure existed have no key: show nothing, not "never".
-    if "new_requests_ok_s" not in s or not was_measured(s):
+def lost_per_store(s: Scenario) -> str:
+    """pg/rd/kf/http, as the tables head the column."""
+    return "/".join(lost_label(s.writes.get(store)) for store in STORES)
+
+
+def new_requests_label(s: Scenario) -> str:
+    # Journals from before the send-side figure existed have none: show nothing, not "never".
+    if not s.has_send_side_figure or not s.measured:
         return "-"
-    return "never" if s["new_requests_ok_s"] is None else seconds(s["new_requests_ok_s"])
+    return "never" if s.new_requests_ok_s is None else seconds(s.new_requests_ok_s)
 
 
-def predicted_label(s: dict) -> str:
-    return predict.label(s.get("failover_s"), s.get("predicted_failover_s"))
+def predicted_label(s: Scenario) -> str:
+    predicted = s.predicted_failover_s.model_dump() if s.predicted_failover_s else None
+    return predict.label(s.failover_s, predicted)
 
 
-def target_label(s: dict, arrow: str = "→", control: str = "(control)") -> str:
+def target_label(s: Scenario, arrow: str = "→", control: str = "(control)") -> str:
     """What the scenario hit, as `role→service`, each fault of a double one joined by `+`."""
-    if not s.get("target"):
+    if not s.target:
         return control
-    services = s.get("services") or [s.get("service")]
-    targets = [s["target"], *(a["target"] for a in s.get("also") or [])]
+    services = s.services or [s.service]
+    targets = [s.target, *(a["target"] for a in s.also)]
     return " + ".join(f"{t}{arrow}{services[i] if i < len(services) and services[i] else '?'}"
                       for i, t in enumerate(targets))
 
 
-def budget_label(b: dict) -> str:
+def budget_label(b: Budget) -> str:
     parts = []
-    if b.get("max_failover_s") is not None:
-        whose = f" ({','.join(b['failover_of'])})" if b.get("failover_of") else ""
-        parts.append(f"≤{b['max_failover_s']:g} s{whose}")
-    if b.get("max_failed_requests") is not None:
-        parts.append(f"≤{b['max_failed_requests']} failed")
-    lost = b.get("max_lost_writes") or {}
-    if lost:
-        parts.append("lost " + ",".join(f"{k[:2]}≤{v}" for k, v in lost.items()))
+    if b.max_failover_s is not None:
+        whose = f" ({','.join(b.failover_of)})" if b.failover_of else ""
+        parts.append(f"≤{b.max_failover_s:g} s{whose}")
+    if b.max_failed_requests is not None:
+        parts.append(f"≤{b.max_failed_requests} failed")
+    if b.max_lost_writes:
+        parts.append("lost " + ",".join(f"{k[:2]}≤{v}" for k, v in b.max_lost_writes.items()))
     return "; ".join(parts) or "-"
 
 
-def earlier_misses(s: dict) -> list[str]:
+def earlier_misses(s: Scenario) -> list[str]:
     """One sentence per earlier attempt that missed its budget (`rerun_misses`), oldest first."""
-    return [f"run {e['attempt']} missed its budget: {'; '.join(e['reasons'])}" for e in s.get("earlier_attempts") or []]
+    return [f"run {e.attempt} missed its budget: {'; '.join(e.reasons)}" for e in s.earlier_attempts]
 
 
-def verdict_label(s: dict) -> str:
+def verdict_label(s: Scenario) -> str:
     """The verdict, and for one decided by a rerun, which run decided it: a pass on a rerun is not
     shown as a plain pass."""
-    return s["verdict"] if s.get("attempt", 1) == 1 else f"{s['verdict']} on run {s['attempt']}"
+    return s.verdict if s.attempt == 1 else f"{s.verdict} on run {s.attempt}"
 
 
-def median(values: list[float]) -> float | None:
+def median(values: list[float | None]) -> float | None:
     ordered = sorted(v for v in values if v is not None)
     if not ordered:
         return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,20 @@ SCHEMA_VERSION = 2
 # t_send is when the request was due on the probe's schedule; latency runs from then; queued_s is
 # how long after that it really went out. Each record is a list of these, in this order.
 RECORD_FIELDS = ["t_send", "latency", "outcome", "status", "seq", "replica", "lb", "detail", "queued_s"]
+
+
+class Record(NamedTuple):
+    """One request a probe recorded, as a row of `records` lists it (RECORD_FIELDS)."""
+
+    t_send: float
+    latency: float
+    outcome: str  # ok, http_error, timeout, refused, reset, error
+    status: int | None = None
+    seq: int | None = None
+    replica: str | None = None
+    lb: str | None = None
+    detail: str | None = None
+    queued_s: float = 0.0
 
 
 class JournalError(LabError):
@@ -45,6 +59,9 @@ class Machine(_Model):
     cpus: int | None = None
     memory_gib: float | None = None
     cpu_model: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.cpus} CPUs, {self.memory_gib} GiB, {self.cpu_model or self.platform}"
 
 
 class Clock(_Model):
@@ -155,6 +172,11 @@ class ProbeMeasures(_Model):
     requests_slow: int = 0
     new_requests_ok_s: float | None = None
 
+    @property
+    def has_send_side_figure(self) -> bool:
+        """Journals from before the send-side figure (`new_requests_ok_s`) existed lack it."""
+        return "new_requests_ok_s" in self.model_fields_set
+
 
 class Measures(_Model):
     injected_at: float
@@ -219,6 +241,10 @@ class Scenario(_Model):
     predicted_failover_s: Prediction | None = None
     failover_vs_predicted: str | None = None
 
+    def requests(self, fields: list[str] = RECORD_FIELDS) -> dict[str, list[Record]]:
+        """Per probe, its requests in send order; `fields`: the journal's `record_fields`."""
+        return {probe: [Record(**dict(zip(fields, row))) for row in rows] for probe, rows in self.records.items()}
+
     @property
     def measured(self) -> bool:
         """Something was measured: not skipped, and the fault was injected. A version 1 journal
@@ -252,6 +278,11 @@ class Journal(_Model):
     record_fields: list[str] = Field(default_factory=lambda: list(RECORD_FIELDS))
     summary: Summary = Field(default_factory=Summary)
     scenarios: list[Scenario] = Field(default_factory=list)
+
+    @property
+    def profile(self) -> str | None:
+        """The timer profile the services reported (tuned, stock); None in a journal without knobs."""
+        return (self.knobs.get("profile") or {}).get("name")
 
     def scenario(self, name: str) -> Scenario:
         for s in self.scenarios:

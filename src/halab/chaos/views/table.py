@@ -10,24 +10,24 @@ from halab.chaos.journal.facts import (
     STORES,
     budget_label,
     earlier_misses,
-    lost_label,
+    failover_label,
+    lost_per_store,
     median,
-    never_recovered,
     new_requests_label,
     predicted_label,
     seconds,
     target_label,
     verdict_label,
-    was_measured,
 )
+from halab.chaos.journal.schema import Journal, Scenario
 
 # An injection slower than this is worth a line under the table.
 SLOW_INJECT_S = 0.5
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
 
 
-def results_table(journal: dict) -> Table:
-    table = Table(title=f"{journal['title']} — run {journal['run_id']}", title_justify="left")
+def results_table(journal: Journal) -> Table:
+    table = Table(title=f"{journal.title} — run {journal.run_id}", title_justify="left")
     for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("predicted s", "right"),
                          ("new req s", "right"),
                          ("stall s", "right"),
@@ -35,96 +35,91 @@ def results_table(journal: dict) -> Table:
                          ("lost pg/rd/kf/http", "center"), ("return", "right"), ("steady s", "right"),
                          ("budget", "left"), ("verdict", "left")):
         table.add_column(col, justify=justify)
-    for s in journal["scenarios"]:
-        lost = "/".join(lost_label(s["writes"].get(st)) for st in STORES)
-        rd = s.get("return_disruption") or {}
-        ret = f"{rd['failed']} failed" if rd.get("failed") else "-"
-        failed = f"{s['requests_failed']}/{s['requests_total']}" if s["requests_total"] else "-"
+    for s in journal.scenarios:
+        rd = s.return_disruption
+        ret = f"{rd.failed} failed" if rd and rd.failed else "-"
+        failed = f"{s.requests_failed}/{s.requests_total}" if s.requests_total else "-"
         table.add_row(
-            s["name"], target_label(s),
-            "never recovered" if never_recovered(s) else seconds(s["failover_s"]), predicted_label(s), new_requests_label(s),
-            seconds(s.get("longest_stall_s")), failed, lost, ret,
-            seconds(s["back_to_steady_s"]), budget_label(s["budget"]),
-            f"[{'yellow' if s.get('earlier_attempts') else _VERDICT_STYLE.get(s['verdict'], 'white')}]{verdict_label(s)}[/]",
+            s.name, target_label(s), failover_label(s), predicted_label(s), new_requests_label(s),
+            seconds(s.longest_stall_s), failed, lost_per_store(s), ret,
+            seconds(s.back_to_steady_s), budget_label(s.budget),
+            f"[{'yellow' if s.earlier_attempts else _VERDICT_STYLE.get(s.verdict, 'white')}]{verdict_label(s)}[/]",
         )
     return table
 
 
-def print_report(journal: dict, console: Console | None = None) -> None:
+def print_report(journal: Journal, console: Console | None = None) -> None:
     console = console or Console()
     if not console.is_terminal:
         # CI logs and pipes: a width that fits the table instead of the 80-column default.
         console = Console(width=170)
     console.print(results_table(journal))
-    for s in journal["scenarios"]:
-        if s["reasons"] or s.get("earlier_attempts"):
-            console.print(f"[bold]{s['name']}[/] ({verdict_label(s)}):")
+    for s in journal.scenarios:
+        if s.reasons or s.earlier_attempts:
+            console.print(f"[bold]{s.name}[/] ({verdict_label(s)}):")
             for line in earlier_misses(s):
                 console.print(f"  - [yellow]{line}[/]")
-            for reason in s["reasons"]:
+            for reason in s.reasons:
                 console.print(f"  - {reason}")
-        w = s.get("window") or {}
-        if w.get("inject_returned_at") is not None and w["inject_returned_at"] - w["injected_at"] > SLOW_INJECT_S:
-            console.print(f"[yellow]{s['name']}: the fault took {w['inject_returned_at'] - w['injected_at']:.1f} s to inject "
+        w = s.window
+        if w and w.inject_returned_at is not None and w.inject_returned_at - w.injected_at > SLOW_INJECT_S:
+            console.print(f"[yellow]{s.name}: the fault took {w.inject_returned_at - w.injected_at:.1f} s to inject "
                           "(a busy Docker engine); its failover counts from the moment it was asked for[/]")
-        if s.get("failover_vs_predicted"):
-            console.print(f"[yellow]{s['name']}: {s['failover_vs_predicted']}[/]")
-        rc = s.get("role_change")
-        if rc and rc.get("new_holder"):
-            console.print(f"[dim]{s['name']}: {rc['role']} moved {rc['old_holder']} → {rc['new_holder']}"
-                          f" (seen {rc['first_seen_at'] - s['window']['injected_at']:.1f} s after the fault)[/]")
-    summary = journal["summary"]
-    m = journal["machine"]
-    reruns = summary.get("passed_on_rerun") or 0
+        if s.failover_vs_predicted:
+            console.print(f"[yellow]{s.name}: {s.failover_vs_predicted}[/]")
+        rc = s.role_change
+        if rc and rc.new_holder and s.window:
+            console.print(f"[dim]{s.name}: {rc.role} moved {rc.old_holder} → {rc.new_holder}"
+                          f" (seen {rc.first_seen_at - s.window.injected_at:.1f} s after the fault)[/]")
+    summary, m = journal.summary, journal.machine
+    reruns = summary.passed_on_rerun
     console.print(
-        f"{summary['pass']} passed{f' ({reruns} only on a rerun)' if reruns else ''}, {summary['fail']} failed, {summary['skipped']} skipped"
-        f"  —  {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu_model') or m.get('platform')}"
+        f"{summary.passed} passed{f' ({reruns} only on a rerun)' if reruns else ''}, {summary.fail} failed, {summary.skipped} skipped"
+        f"  —  {m.cpus} CPUs, {m.memory_gib} GiB, {m.cpu_model or m.platform}"
     )
 
 
-def _median_failover(runs: list[dict]) -> str:
+def _median_failover(runs: list[Scenario]) -> str:
     """The median failover; runs that never recovered have no number to take it over."""
-    measured = [r for r in runs if was_measured(r)]
-    never = sum(1 for r in measured if never_recovered(r))
+    measured = [r for r in runs if r.measured]
+    never = sum(1 for r in measured if r.never_recovered)
     if never:
         return f"never recovered ({never} of {len(measured)})"
-    return seconds(median([r["failover_s"] for r in measured]))
+    return seconds(median([r.failover_s for r in measured]))
 
 
-def _median_new_requests(runs: list[dict]) -> str:
-    measured = [r for r in runs if was_measured(r) and "new_requests_ok_s" in r]
-    never = sum(1 for r in measured if r["new_requests_ok_s"] is None)
+def _median_new_requests(runs: list[Scenario]) -> str:
+    measured = [r for r in runs if r.measured and r.has_send_side_figure]
+    never = sum(1 for r in measured if r.new_requests_ok_s is None)
     if never:
         return f"never ({never} of {len(measured)})"
-    return seconds(median([r["new_requests_ok_s"] for r in measured]))
+    return seconds(median([r.new_requests_ok_s for r in measured]))
 
 
-def _max_lost(runs: list[dict], store: str) -> str:
+def _max_lost(runs: list[Scenario], store: str) -> str:
     """The most writes any run lost; a run whose read-back failed could have lost more."""
-    checks = [r["writes"][store] for r in runs if r["writes"].get(store) is not None]
+    checks = [r.writes[store] for r in runs if r.writes.get(store) is not None]
     if not checks:
         return "-"
-    worst = max((c["lost"] for c in checks if c["lost"] is not None), default=0)
-    if any(c["lost"] is None for c in checks):
+    worst = max((c.lost for c in checks if c.lost is not None), default=0)
+    if any(c.lost is None for c in checks):
         return f"≥{worst}, inconclusive" if worst else "inconclusive"
     return str(worst)
 
 
-def medians_table(journals: list[dict]) -> Table:
+def medians_table(journals: list[Journal]) -> Table:
     """Per scenario, the median over several runs: one run's numbers are one sample."""
-    table = Table(title=f"median of {len(journals)} runs ({', '.join(j['run_id'] for j in journals)})", title_justify="left")
+    table = Table(title=f"median of {len(journals)} runs ({', '.join(j.run_id for j in journals)})", title_justify="left")
     for col, justify in (("scenario", "left"), ("failover s", "right"), ("new req s", "right"), ("stall s", "right"),
                          ("failed req", "right"),
                          ("lost pg/rd/kf/http (max)", "center"), ("steady s", "right"), ("verdicts", "left")):
         table.add_column(col, justify=justify)
-    names = [s["name"] for s in journals[0]["scenarios"]]
-    for name in names:
-        runs = [next((s for s in j["scenarios"] if s["name"] == name), None) for j in journals]
-        runs = [r for r in runs if r is not None]
+    for name in [s.name for s in journals[0].scenarios]:
+        runs = [s for j in journals for s in j.scenarios if s.name == name]
         lost = "/".join(_max_lost(runs, st) for st in STORES)
         table.add_row(
-            name, _median_failover(runs), _median_new_requests(runs), seconds(median([r.get("longest_stall_s") for r in runs])),
-            f"{median([r['requests_failed'] for r in runs]):.0f}",
-            lost, seconds(median([r["back_to_steady_s"] for r in runs])), " ".join(r["verdict"] for r in runs),
+            name, _median_failover(runs), _median_new_requests(runs), seconds(median([r.longest_stall_s for r in runs])),
+            f"{median([r.requests_failed for r in runs]):.0f}",
+            lost, seconds(median([r.back_to_steady_s for r in runs])), " ".join(r.verdict for r in runs),
         )
     return table

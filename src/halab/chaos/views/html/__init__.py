@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from halab.chaos.journal.schema import Journal
 from halab.chaos.views.html._render import render as render_page
 from halab.chaos.views.html._view import load_journal as load
 from halab.chaos.views.html.errors import JournalError, ReportError, VendorError
@@ -20,12 +21,12 @@ __all__ = ["JournalError", "ReportError", "VendorError", "REPORT_NAME", "load_jo
 REPORT_NAME = "report.html"
 
 
-def load_journal(path: Path) -> dict:
+def load_journal(path: Path) -> Journal:
     """The journal at `path` (or in the run folder `path`); JournalError when it is not one."""
     return load(path)
 
 
-def render(journal: dict, *, journal_path: str = "reports/latest/journal.json") -> str:
+def render(journal: Journal, *, journal_path: str = "reports/latest/journal.json") -> str:
     """The page for `journal` (as read from its JSON); `journal_path` is how the page names it
     in the command that renders it again."""
     return render_page(journal, journal_path=journal_path)

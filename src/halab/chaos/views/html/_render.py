@@ -7,6 +7,7 @@ from importlib import resources
 
 import jinja2
 
+from halab.chaos.journal.schema import Journal
 from halab.chaos.views.html import _view, vendor
 
 _PACKAGE = resources.files(__package__)
@@ -34,7 +35,7 @@ def _inline(text: str, element: str) -> str:
     return text
 
 
-def render(journal: dict, *, journal_path: str) -> str:
+def render(journal: Journal, *, journal_path: str) -> str:
     chart_lib = vendor.load()  # first: a missing library is named before any work is done
     page = _view.build(journal, journal_path)
     return _environment().get_template("report.html.j2").render(
