@@ -96,7 +96,7 @@ def crosschecked_run() -> tuple:
     checked = json.loads(LATEST.read_text())
     witness = LATEST.parent / "witness.log"
     assert witness.exists(), "make chaos WITNESS=1 kept no witness.log beside the journal"
-    (row,) = compare(checked, parse_witness(witness.read_text()))
+    (row,) = compare(parse(checked), parse_witness(witness.read_text()))
     assert row.scenario == CROSSCHECKED and row.witness_attempts >= 10
     assert row.journal_s is not None and row.journal_s > 1, row  # a real failover was measured
     return row, proc

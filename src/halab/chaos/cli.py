@@ -156,7 +156,7 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
 
     def after(result) -> None:
         with view.paused():
-            guide.after(journal_mod.scenario_entry(result, knobs).model_dump(mode="json"))
+            guide.after(journal_mod.scenario_entry(result, knobs))
 
     return {"before_each": before, "after_each": after, "guide": guide}
 
@@ -247,20 +247,23 @@ def crosscheck(journal_file: Path | None, witness_log: Path | None, run_dirs: tu
 def _crosscheck_run(journal_file: Path, witness_log: Path) -> tuple[str, list]:
     """One game day's pairs, printed as a table: (its run id, the rows)."""
     from halab.chaos.analysis.crosscheck import compare, parse_witness
-    from halab.chaos.journal.store import read
+    from halab.chaos.journal import schema
 
     for path in (journal_file, witness_log):
         if not path.is_file():
             raise click.ClickException(f"{path} does not exist: a run of `make chaos WITNESS=1` leaves journal.json and witness.log")
-    journal = read(journal_file)
-    if not (journal.get("clock") or {}).get("t0_unix"):
+    try:
+        journal = schema.load(journal_file)
+    except schema.JournalError as e:
+        raise click.ClickException(str(e)) from None
+    if not journal.clock.t0_unix:
         raise click.ClickException(f"{journal_file} has no wall-clock start (clock.t0_unix): it was written before "
                                    "cross-checks existed; run the game day again")
     rows = compare(journal, parse_witness(witness_log.read_text(errors="replace")))
     if not rows:
         raise click.ClickException(f"{witness_log} has no attempt during any fault window of {journal_file}")
-    _print_crosscheck(f"failover: journal vs. outside clients ({journal['run_id']})", rows)
-    return journal["run_id"], rows
+    _print_crosscheck(f"failover: journal vs. outside clients ({journal.run_id})", rows)
+    return journal.run_id, rows
 
 
 def _print_crosscheck(title: str, rows: list, with_runs: bool = False) -> None:
@@ -371,7 +374,13 @@ def availability(journal_file: Path, failures_per_year: float | None, repair_hou
         assumptions = model.Assumptions(**{k: v for k, v in given.items() if v is not None})
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-    result = model.compute(json.loads(journal_file.read_text()), assumptions)
+    from halab.chaos.journal import schema
+
+    try:
+        journal = schema.load(journal_file)
+    except schema.JournalError as e:
+        _fail(e)
+    result = model.compute(journal, assumptions)
     if as_json:
         click.echo(json.dumps(result, indent=1, default=str))
     else:

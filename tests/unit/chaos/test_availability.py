@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from halab.chaos.analysis import availability as av
+from halab.chaos.journal.schema import parse
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
 
@@ -61,7 +62,7 @@ def test_a_failover_not_measured_is_named_not_counted_as_nothing():
 
 def test_the_service_is_every_tier_in_series_and_redundancy_beats_one_of_each():
     journal = json.loads(FIXTURE.read_text())
-    result = av.compute(journal, av.Assumptions())
+    result = av.compute(parse(journal), av.Assumptions())
     assert result["service"]["availability"] == pytest.approx(math.prod(t["availability"] for t in result["tiers"]))
     assert result["service"]["nines"] > result["one_of_each"]["nines"] + 2
     by_tier = {t["tier"]: t for t in result["tiers"]}
@@ -73,7 +74,7 @@ def test_the_service_is_every_tier_in_series_and_redundancy_beats_one_of_each():
 
 def test_error_budget_and_what_the_game_day_cost():
     journal = json.loads(FIXTURE.read_text())
-    result = av.compute(journal, av.Assumptions(slo_pct=99.9, window_days=30))
+    result = av.compute(parse(journal), av.Assumptions(slo_pct=99.9, window_days=30))
     assert result["slo"]["budget_s"] == pytest.approx(0.001 * 30 * 86400)  # 43.2 min
     http = [s["measures"]["probes"]["http"] for s in journal["scenarios"]]
     g = result["gameday"]
@@ -85,25 +86,25 @@ def test_error_budget_and_what_the_game_day_cost():
 
 def test_rto_and_rpo_per_store_and_an_inconclusive_read_back_is_not_zero():
     journal = json.loads(FIXTURE.read_text())
-    stores = av.compute(journal)["stores"]
+    stores = av.compute(parse(journal))["stores"]
     pg = journal["scenarios"][1]
     assert stores["postgres"]["rto_s"] == pg["measures"]["probes"]["postgres"]["failover_s"]
     assert stores["postgres"]["rpo_lost_writes"] == 0
     assert not stores["redis"]["measured"]
     journal["scenarios"][0]["writes"]["kafka"]["lost"] = None
-    assert av.compute(journal)["stores"]["kafka"]["rpo_lost_writes"] is None
+    assert av.compute(parse(journal))["stores"]["kafka"]["rpo_lost_writes"] is None
 
 
 def test_a_miss_that_a_rerun_followed_still_counts_the_less_flattering_figures():
     journal = json.loads(FIXTURE.read_text())
-    before = av.compute(journal)
+    before = av.compute(parse(journal))
     pg = journal["scenarios"][1]
     miss = copy.deepcopy(pg)
     miss["measures"]["probes"]["postgres"]["failover_s"] = 30.0
     miss["failover_s"] = 30.0
     miss["measures"]["probes"]["http"]["failover_s"] += 5.0
     pg["earlier_attempts"] = [miss]
-    after = av.compute(journal)
+    after = av.compute(parse(journal))
     assert after["stores"]["postgres"]["rto_s"] == 30.0  # the worst run, not the rerun that passed
     assert after["gameday"]["http_failover_s"] == pytest.approx(
         before["gameday"]["http_failover_s"] + miss["measures"]["probes"]["http"]["failover_s"])  # clients lived both

@@ -11,7 +11,7 @@ from halab.cli import main
 
 
 def scenario(name, failover, failed=0, lost=0, verdict="pass", new=None):
-    return {"name": name, "failover_s": failover, "new_requests_ok_s": new if new is not None else failover,
+    return {"name": name, "fault": "kill", "failover_s": failover, "new_requests_ok_s": new if new is not None else failover,
             "longest_stall_s": None, "requests_failed": failed, "role_change": {"role": "x"} if failover else None,
             "verdict": verdict, "writes": {"postgres": {"lost": lost}, "redis": {"lost": 0}}}
 

@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from halab.chaos.gameday import parse_gameday
+from halab.chaos.journal.schema import Scenario
 from halab.chaos.views.guided import Guide, StopGuided
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "report_journal.json").read_text())
@@ -36,10 +37,10 @@ def guide(*answers: str) -> tuple[Guide, io.StringIO]:
     return g, out
 
 
-def entry(**changes) -> dict:
+def entry(**changes) -> Scenario:
     s = copy.deepcopy(next(s for s in FIXTURE["scenarios"] if s["name"] == "pg-leader-kill"))
     s.update(changes)
-    return s
+    return Scenario.model_validate(s)
 
 
 def test_before_shows_what_fails_who_holds_it_and_the_timers_then_asks():

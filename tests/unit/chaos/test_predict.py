@@ -33,6 +33,10 @@ def scenario(fault: str, target: str | None, **params) -> dict:
     return {"fault": fault, "target": target, "params": params}
 
 
+def predicted(s: dict, knobs: dict) -> predict.Prediction | None:
+    return predict.predict(s["fault"], s["target"], knobs, process=s["params"].get("process"))
+
+
 def rng(p: predict.Prediction) -> tuple[float, float, float]:
     return round(p.min, 2), round(p.expected, 2), round(p.max, 2)
 
@@ -45,7 +49,7 @@ def rng(p: predict.Prediction) -> tuple[float, float, float]:
 ])
 def test_vrrp_master_down_interval_plus_a_lost_syn(profile, expected):
     assert http_probe.CONNECT_TIMEOUT_S == 1.0
-    p = predict.predict(scenario("kill", "vip-holder"), knobs(profile))
+    p = predicted(scenario("kill", "vip-holder"), knobs(profile))
     assert rng(p) == expected
     assert "3 × advert_int" in p.formula and "priorities 100, 150" in p.formula
 
@@ -56,20 +60,20 @@ def test_vrrp_master_down_interval_plus_a_lost_syn(profile, expected):
 ])
 def test_patroni_leader_key_expiry_loop_promotion_and_haproxy(profile, expected):
     for fault in ("kill", "pause", "partition"):
-        p = predict.predict(scenario(fault, "pg-leader"), knobs(profile))
+        p = predicted(scenario(fault, "pg-leader"), knobs(profile))
         assert rng(p) == expected and "Patroni's fixed 2 s timeout" in p.formula
 
 
 def test_a_crashed_postgres_fails_over_at_once_only_with_primary_start_timeout_0():
-    tuned = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("tuned"))
-    stock = predict.predict(scenario("kill-process", "pg-leader", process="postgres"), knobs("stock"))
+    tuned = predicted(scenario("kill-process", "pg-leader", process="postgres"), knobs("tuned"))
+    stock = predicted(scenario("kill-process", "pg-leader", process="postgres"), knobs("stock"))
     assert rng(tuned) == (0.1, 1.55, 3.55) and "primary_start_timeout = 0" in tuned.formula
     assert stock.max == 310 and "restarts Postgres in place" in stock.formula
 
 
 @pytest.mark.parametrize("profile, expected", [("tuned", (1.2, 3.5, 6.0)), ("stock", (30.2, 32.5, 35.0))])
 def test_sentinel_down_after_agreement_election_promotion_and_the_clients_discovery(profile, expected):
-    assert rng(predict.predict(scenario("kill", "redis-master"), knobs(profile))) == expected
+    assert rng(predicted(scenario("kill", "redis-master"), knobs(profile))) == expected
 
 
 @pytest.mark.parametrize("profile, broker, controller", [
@@ -80,8 +84,8 @@ def test_sentinel_down_after_agreement_election_promotion_and_the_clients_discov
     ("stock", (8.0, 10.0, 12.5), (12.0, 14.0, 18.5)),
 ])
 def test_kafka_fencing_by_session_timeout_and_the_quorums_timeouts_for_a_dead_controller(profile, broker, controller):
-    assert rng(predict.predict(scenario("kill", "kafka-partition-leader"), knobs(profile))) == broker
-    assert rng(predict.predict(scenario("kill", "kafka-controller"), knobs(profile))) == controller
+    assert rng(predicted(scenario("kill", "kafka-partition-leader"), knobs(profile))) == broker
+    assert rng(predicted(scenario("kill", "kafka-controller"), knobs(profile))) == controller
 
 
 @pytest.mark.parametrize("fenced, through", [(0.5, 2.0), (2.0, 2.0), (2.25, 4.0), (3.0, 4.0), (4.01, 6.0), (8.0, 8.0)])
@@ -90,31 +94,31 @@ def test_a_producer_gets_past_a_dead_broker_at_the_first_request_timeout_after_t
 
 
 def test_haproxy_marks_a_dead_replica_down_and_retries_hide_it_when_they_are_on():
-    tuned = predict.predict(scenario("kill", "app"), knobs("tuned"))
-    stock = predict.predict(scenario("kill", "service:app2"), knobs("stock"))
+    tuned = predicted(scenario("kill", "app"), knobs("tuned"))
+    stock = predicted(scenario("kill", "service:app2"), knobs("stock"))
     assert rng(tuned) == (0.0, 1.0, 4.1) and "replayed on another replica" in tuned.formula  # 1 + 0.5 + 2 × 0.8, + 1 s connect
     assert rng(stock) == (0.0, 6.0, 13.0) and "fail" in stock.formula  # 2 + 2 × 2 + 3 × 2 = 12 s to mark down
 
 
 def test_keepalived_gives_the_vip_up_when_its_track_script_fails():
-    p = predict.predict(scenario("kill-process", "vip-holder", process="haproxy"), knobs("tuned"))
+    p = predicted(scenario("kill-process", "vip-holder", process="haproxy"), knobs("tuned"))
     assert rng(p) == (0.1, 0.63, 1.4)  # fall 1 × interval 1 s, then the backup's skew
 
 
 def test_no_failover_where_no_client_depends_on_the_member_alone_and_none_for_degrading_faults():
     for target in ("etcd", "sentinel", "lb-backup", "pg-replica", "redis-replica"):
-        assert rng(predict.predict(scenario("kill", target), knobs("tuned"))) == (0, 0, 0)
-    assert rng(predict.predict(scenario("none", None), knobs("tuned"))) == (0, 0, 0)
-    assert predict.predict(scenario("delay", "pg-leader", ms=200), knobs("tuned")) is None
+        assert rng(predicted(scenario("kill", target), knobs("tuned"))) == (0, 0, 0)
+    assert rng(predicted(scenario("none", None), knobs("tuned"))) == (0, 0, 0)
+    assert predicted(scenario("delay", "pg-leader", ms=200), knobs("tuned")) is None
 
 
 def test_a_missing_knob_means_no_prediction_not_a_wrong_one():
-    assert predict.predict(scenario("kill", "pg-leader"), {"patroni": {}}) is None
-    assert predict.predict(scenario("kill", "redis-master"), {}) is None
+    assert predicted(scenario("kill", "pg-leader"), {"patroni": {}}) is None
+    assert predicted(scenario("kill", "redis-master"), {}) is None
 
 
 def test_a_measure_outside_the_range_is_flagged_with_a_likely_reason():
-    p = predict.predict(scenario("kill", "kafka-controller"), knobs("tuned")).to_json()
+    p = predicted(scenario("kill", "kafka-controller"), knobs("tuned"))
     assert predict.compare(7.0, p) == "within" and predict.explain(7.0, p) is None
     assert predict.explain(13.4, p).startswith("13.40 s is above the predicted 6.00-12.50 s: likely more rounds of the producer")
     assert "below" in predict.explain(1.0, p)
@@ -122,8 +126,8 @@ def test_a_measure_outside_the_range_is_flagged_with_a_likely_reason():
 
 
 def test_the_broker_formula_names_one_number_when_every_fencing_lands_in_the_same_round():
-    tuned = predict.predict(scenario("kill", "kafka-partition-leader"), knobs("tuned")).formula
-    stock = predict.predict(scenario("kill", "kafka-partition-leader"), knobs("stock")).formula
+    tuned = predicted(scenario("kill", "kafka-partition-leader"), knobs("tuned")).formula
+    stock = predicted(scenario("kill", "kafka-partition-leader"), knobs("stock")).formula
     assert "after the refresh (4 s)" in tuned and "after the refresh (8-10 s)" in stock
 
 
@@ -131,4 +135,4 @@ def test_a_slower_metadata_refresh_holds_the_producer_on_the_dead_broker_a_round
     # With kafka-python's refresh every 5 s the probe's writes to the dead leader's partitions
     # resumed at ~7.3 s where the Java producer was through at 4-5 s (docs/witness.md).
     monkeypatch.setattr(predict.kafka_probe, "METADATA_MAX_AGE_MS", 5000)
-    assert rng(predict.predict(scenario("kill", "kafka-partition-leader"), knobs("tuned"))) == (4.0, 6.0, 10.5)
+    assert rng(predicted(scenario("kill", "kafka-partition-leader"), knobs("tuned"))) == (4.0, 6.0, 10.5)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from halab.chaos.journal.schema import Journal, Scenario
 from halab.lab import tiers
 
 YEAR_S = 365.25 * 24 * 3600
@@ -99,30 +100,30 @@ def nines(availability: float) -> float:
     return math.inf if availability >= 1 else -math.log10(1 - availability)
 
 
-def _scenario(journal: dict, name: str | None) -> dict | None:
-    return next((s for s in journal.get("scenarios", []) if s["name"] == name), None) if name else None
+def _scenario(journal: Journal, name: str | None) -> Scenario | None:
+    return next((s for s in journal.scenarios if s.name == name), None) if name else None
 
 
-def _attempts(s: dict) -> list[dict]:
+def _attempts(s: Scenario) -> list[Scenario]:
     """Every run of a scenario: the ones a rerun followed (`rerun_misses`) hurt clients too."""
-    return [*(s.get("earlier_attempts") or []), s]
+    return [*s.earlier_attempts, s]
 
 
-def _every_run(journal: dict) -> list[dict]:
-    return [a for s in journal.get("scenarios", []) for a in _attempts(s)]
+def _every_run(journal: Journal) -> list[Scenario]:
+    return [a for s in journal.scenarios for a in _attempts(s)]
 
 
 def _worst(values: list[float | None]) -> float | None:
     return math.inf if any(v is None for v in values) else max(values, default=None)
 
 
-def _measured_failover(journal: dict, name: str) -> float | None:
+def _measured_failover(journal: Journal, name: str) -> float | None:
     """The scenario's judged failover, the worst of its runs; inf if one never recovered; None if
     it did not run."""
     s = _scenario(journal, name)
-    if s is None or s.get("measures") is None:
+    if s is None or s.measures is None:
         return None
-    return _worst([a.get("failover_s") for a in _attempts(s) if a.get("measures") is not None])
+    return _worst([a.failover_s for a in _attempts(s) if a.measures is not None])
 
 
 def tier_availability(tier: Tier, failovers: dict[str, float | None], a: Assumptions) -> dict:
@@ -149,14 +150,14 @@ def tier_availability(tier: Tier, failovers: dict[str, float | None], a: Assumpt
     }
 
 
-def compute(journal: dict, a: Assumptions = Assumptions()) -> dict:
+def compute(journal: Journal, a: Assumptions = Assumptions()) -> dict:
     """Per tier and for the whole service, from the journal's failovers and the assumptions."""
     tiers = [tier_availability(t, {n: _measured_failover(journal, n) for n, _ in t.failovers}, a) for t in TIERS]
     service = math.prod(t["availability"] for t in tiers)
     single = math.prod(t["single_member_availability"] for t in tiers)
     budget_s = (1 - a.slo_pct / 100) * a.window_days * 24 * 3600
     return {
-        "run_id": journal.get("run_id"),
+        "run_id": journal.run_id,
         "assumptions": {**asdict(a), "member_unavailability": a.member_unavailability},
         "tiers": tiers,
         "unmeasured": [f"{t['tier']} ({n})" for t in tiers for n in t["unmeasured"]],
@@ -177,20 +178,20 @@ def _figures(availability: float) -> dict:
             "downtime_s_per_year": (1 - availability) * YEAR_S, "downtime_s_per_month": (1 - availability) * MONTH_S}
 
 
-def gameday_cost(journal: dict, budget_s: float, slo_pct: float) -> dict:
+def gameday_cost(journal: Journal, budget_s: float, slo_pct: float) -> dict:
     """What the game day cost its HTTP clients: seconds of failover (the time-based SLO's view)
     and failed requests (the request-based one), against the error budget."""
     seconds, failed, total, never = 0.0, 0, 0, []
     for s in _every_run(journal):
-        http = ((s.get("measures") or {}).get("probes") or {}).get("http")
+        http = s.measures.probes.get("http") if s.measures else None
         if not http:
             continue
-        failed += http.get("requests_failed", 0)
-        total += http.get("requests_total", 0)
-        if http.get("failover_s") is None:
-            never.append(s["name"])
+        failed += http.requests_failed
+        total += http.requests_total
+        if http.failover_s is None:
+            never.append(s.name)
         else:
-            seconds += http["failover_s"]
+            seconds += http.failover_s
     failed_fraction = failed / total if total else None
     allowed = 1 - slo_pct / 100
     return {
@@ -201,19 +202,18 @@ def gameday_cost(journal: dict, budget_s: float, slo_pct: float) -> dict:
     }
 
 
-def store_objectives(journal: dict) -> dict:
+def store_objectives(journal: Journal) -> dict:
     """RTO: the failover its leader-kill scenario measured for the store's own probe. RPO: the
     acknowledged writes of that store lost in any scenario (None: a read-back was inconclusive)."""
     found = {}
     for store, name in STORES.items():
         s = _scenario(journal, name)
-        probes = [p for a in (_attempts(s) if s else []) if (p := (a.get("measures") or {}).get("probes", {}).get(store))]
-        losses = [(sc.get("writes") or {}).get(store, {}).get("lost", 0) if store in (sc.get("writes") or {}) else 0
-                  for sc in _every_run(journal) if sc.get("measures") is not None]
+        probes = [p for a in (_attempts(s) if s else []) if a.measures and (p := a.measures.probes.get(store))]
+        losses = [sc.writes[store].lost if store in sc.writes else 0 for sc in _every_run(journal) if sc.measures is not None]
         found[store] = {
             "scenario": name,
             # The worst run's: a miss that a rerun followed was a recovery time clients lived through.
-            "rto_s": _worst([p.get("failover_s") for p in probes]) if probes else None,
+            "rto_s": _worst([p.failover_s for p in probes]) if probes else None,
             "rpo_lost_writes": None if any(v is None for v in losses) else sum(losses),
             "measured": s is not None,
         }

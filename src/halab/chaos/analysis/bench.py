@@ -21,7 +21,9 @@ from typing import Any
 from rich.table import Table
 
 from halab.chaos.engine import predict
+from halab.chaos.journal import schema
 from halab.chaos.journal.facts import STORES, median
+from halab.chaos.journal.schema import Scenario
 from halab.chaos.journal.store import point_latest
 
 
@@ -29,25 +31,23 @@ class BenchError(RuntimeError):
     """The bench folder holds no journal to summarise."""
 
 
-def _profile_of(journal: dict, folder: str) -> str:
-    # The profile the services really ran with (read from their environment), else the folder's.
-    return ((journal.get("knobs") or {}).get("profile") or {}).get("name") or folder
-
-
-def _run(scenario: dict, run_id: str, knobs: dict) -> dict:
+def _run(s: Scenario, run_id: str, knobs: dict) -> dict:
     # Journals from before predictions existed are predicted now, from the knobs they recorded.
-    predicted = scenario.get("predicted_failover_s") if "predicted_failover_s" in scenario else (
-        (p := predict.predict(scenario, knobs)) and p.to_json())
+    if "predicted_failover_s" in s.model_fields_set:
+        predicted = s.predicted_failover_s.model_dump() if s.predicted_failover_s else None
+    else:
+        p = predict.predict(s.fault, s.target, knobs, process=s.params.get("process"), double=bool(s.also))
+        predicted = p.to_json() if p else None
     return {
         "run_id": run_id,
         "predicted_failover_s": predicted,
-        "failover_s": scenario.get("failover_s"),
-        "new_requests_ok_s": scenario.get("new_requests_ok_s"),
-        "longest_stall_s": scenario.get("longest_stall_s"),
-        "requests_failed": scenario.get("requests_failed"),
-        "lost": {store: (w or {}).get("lost") for store, w in (scenario.get("writes") or {}).items()},
-        "role_change": scenario.get("role_change"),
-        "verdict": scenario.get("verdict"),
+        "failover_s": s.failover_s,
+        "new_requests_ok_s": s.new_requests_ok_s,
+        "longest_stall_s": s.longest_stall_s,
+        "requests_failed": s.requests_failed,
+        "lost": {store: w.lost for store, w in s.writes.items()},
+        "role_change": s.role_change.model_dump() if s.role_change else None,
+        "verdict": s.verdict,
     }
 
 
@@ -89,15 +89,15 @@ def collect(bench_dir: Path) -> dict:
     profiles: dict[str, dict] = {}
     machine, order = None, []
     for path in journals:
-        journal = json.loads(path.read_text())
-        profile = _profile_of(journal, path.parent.parent.name)
-        profiles.setdefault(profile, {"knobs": journal.get("knobs"), "runs": 0})["runs"] += 1
-        machine = machine or journal.get("machine")
-        for scenario in journal.get("scenarios", []):
-            if scenario["name"] not in order:
-                order.append(scenario["name"])
-            by_scenario.setdefault(scenario["name"], {}).setdefault(profile, []).append(
-                _run(scenario, journal["run_id"], journal.get("knobs") or {}))
+        journal = schema.load(path)
+        # The profile the services really ran with (read from their environment), else the folder's.
+        profile = journal.profile or path.parent.parent.name
+        profiles.setdefault(profile, {"knobs": journal.knobs, "runs": 0})["runs"] += 1
+        machine = machine or journal.machine.model_dump()
+        for scenario in journal.scenarios:
+            if scenario.name not in order:
+                order.append(scenario.name)
+            by_scenario.setdefault(scenario.name, {}).setdefault(profile, []).append(_run(scenario, journal.run_id, journal.knobs))
     rows = []
     for name in order:
         row: dict[str, Any] = {"scenario": name}
@@ -131,7 +131,8 @@ def _failover(summary: dict | None) -> str:
 
 def _predicted(summary: dict | None) -> str:
     summary = summary or {}
-    return predict.label(summary.get("median_failover_s"), summary.get("predicted_failover_s"))
+    predicted = summary.get("predicted_failover_s")
+    return predict.label(summary.get("median_failover_s"), schema.Prediction.model_validate(predicted) if predicted else None)
 
 
 def _lost(summary: dict | None) -> str:

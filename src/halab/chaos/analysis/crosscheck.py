@@ -35,6 +35,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
+from halab.chaos.journal.schema import Journal
+
 # Witness client -> the probe whose failover it checks.
 WITNESS_PROBES = {"curl": "http", "psql": "postgres", "redis-cli": "redis", "verifiable-producer": "kafka"}
 # Clients that keep their connections: an answer slower than the journal's latency bound is a
@@ -145,31 +147,33 @@ def judged_by_bound(attempts: list[Attempt], bound_s: float | None) -> list[Atte
             for a in attempts]
 
 
-def compare(journal: dict, attempts: dict[str, list[Attempt]]) -> list[Comparison]:
+def compare(journal: Journal, attempts: dict[str, list[Attempt]]) -> list[Comparison]:
     """One row per measured scenario: its judged failover, journal beside witness, over the
-    judged probes the witness has attempts for during the fault."""
-    t0 = journal["clock"]["t0_unix"]
+    judged probes the witness has attempts for during the fault. The journal must have its
+    wall-clock start (`clock.t0_unix`)."""
+    t0 = journal.clock.t0_unix
+    if t0 is None:
+        raise ValueError(f"journal {journal.run_id} has no wall-clock start (clock.t0_unix)")
     rows = []
-    for scenario in journal["scenarios"]:
-        measures = scenario.get("measures")
+    for scenario in journal.scenarios:
+        measures = scenario.measures
         if not measures:
             continue
-        injected = t0 + measures["injected_at"]
-        reverted = None if measures["reverted_at"] is None else t0 + measures["reverted_at"]
-        judged = (scenario.get("budget") or {}).get("failover_of") or list(measures["probes"])
+        injected = t0 + measures.injected_at
+        reverted = None if measures.reverted_at is None else t0 + measures.reverted_at
+        judged = scenario.budget.failover_of or list(measures.probes)
         probes, journal_values, witness_values, seen = [], [], [], 0
         for probe in judged:
             during = [a for a in attempts.get(probe, []) if a.end > injected and (reverted is None or a.start < reverted)]
-            if probe not in measures["probes"] or not during:
+            if probe not in measures.probes or not during:
                 continue
-            measured = measures["probes"][probe]
+            measured = measures.probes[probe]
             probes.append(probe)
-            journal_values.append(measured["failover_s"])
-            witness_values.append(witness_failover(judged_by_bound(attempts[probe], measured.get("latency_bound_s")),
-                                                   injected, reverted))
+            journal_values.append(measured.failover_s)
+            witness_values.append(witness_failover(judged_by_bound(attempts[probe], measured.latency_bound_s), injected, reverted))
             seen += len(during)
         if probes:
-            rows.append(Comparison(scenario["name"], tuple(probes), _worst(journal_values), _worst(witness_values), seen))
+            rows.append(Comparison(scenario.name, tuple(probes), _worst(journal_values), _worst(witness_values), seen))
     return rows
 
 

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from halab.chaos.engine.faults import FAULTS
 from halab.chaos.engine.probes import http as http_probe
@@ -127,7 +128,7 @@ def _span(low: float, high: float) -> str:
 
 # -- one function per mechanism: (knobs, scenario) -> Prediction, or None when a knob is missing ----
 
-def vrrp(k: Knobs, sc: dict) -> Prediction | None:
+def vrrp(k: Knobs) -> Prediction | None:
     adv = k.number("keepalived", "advert_int")
     if adv is None:
         return None
@@ -143,7 +144,7 @@ def vrrp(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def keepalived_track(k: Knobs, sc: dict) -> Prediction | None:
+def keepalived_track(k: Knobs) -> Prediction | None:
     interval, fall, adv = k.number("keepalived", "interval"), k.number("keepalived", "fall"), k.number("keepalived", "advert_int")
     if None in (interval, fall, adv):
         return None
@@ -158,7 +159,7 @@ def keepalived_track(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def haproxy_app(k: Knobs, sc: dict) -> Prediction | None:
+def haproxy_app(k: Knobs) -> Prediction | None:
     check = k.haproxy_check("HALAB_HAPROXY_APP_CHECK")
     timeout_check = parse_duration(str(k.section("haproxy").get("timeout check", "")))
     # The defaults' timeout connect, the app backend's; the Postgres listeners set their own after it.
@@ -182,7 +183,7 @@ def haproxy_app(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def patroni(k: Knobs, sc: dict) -> Prediction | None:
+def patroni(k: Knobs) -> Prediction | None:
     ttl, loop = k.number("patroni", "ttl"), k.number("patroni", "loop_wait")
     if ttl is None or loop is None:
         return None
@@ -202,7 +203,7 @@ def patroni(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def patroni_postgres_crash(k: Knobs, sc: dict) -> Prediction | None:
+def patroni_postgres_crash(k: Knobs) -> Prediction | None:
     loop, start_timeout = k.number("patroni", "loop_wait"), k.number("patroni", "primary_start_timeout")
     if loop is None or start_timeout is None:
         return None
@@ -222,7 +223,7 @@ def patroni_postgres_crash(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def sentinel(k: Knobs, sc: dict) -> Prediction | None:
+def sentinel(k: Knobs) -> Prediction | None:
     down = k.number("sentinel", "down-after-milliseconds", 1e-3)
     if down is None:
         return None
@@ -253,7 +254,7 @@ def metadata_refresh() -> tuple[float, float, float]:
     return (0.0, age / 2, age)
 
 
-def kafka_broker(k: Knobs, sc: dict) -> Prediction | None:
+def kafka_broker(k: Knobs) -> Prediction | None:
     session = k.number("kafka", "broker.session.timeout.ms", 1e-3)
     beat = k.number("kafka", "broker.heartbeat.interval.ms", 1e-3)
     if session is None or beat is None:
@@ -275,7 +276,7 @@ def kafka_broker(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def kafka_controller(k: Knobs, sc: dict) -> Prediction | None:
+def kafka_controller(k: Knobs) -> Prediction | None:
     session = k.number("kafka", "broker.session.timeout.ms", 1e-3)
     fetch = k.number("kafka", "controller.quorum.fetch.timeout.ms", 1e-3)
     election = k.number("kafka", "controller.quorum.election.timeout.ms", 1e-3)
@@ -298,15 +299,15 @@ def kafka_controller(k: Knobs, sc: dict) -> Prediction | None:
     )
 
 
-def no_failover(what: str) -> Callable[[Knobs, dict], Prediction]:
-    def predict(k: Knobs, sc: dict) -> Prediction:
+def no_failover(what: str) -> Callable[[Knobs], Prediction]:
+    def predict(k: Knobs) -> Prediction:
         return Prediction(0.0, 0.0, 0.0, formula=what)
 
     return predict
 
 
 # Each role's failover mechanism (`halab.lab.tiers`) as a formula.
-FORMULAS: dict[str, Callable[[Knobs, dict], Prediction | None]] = {
+FORMULAS: dict[str, Callable[[Knobs], Prediction | None]] = {
     "vrrp": vrrp,
     "haproxy-health-check": haproxy_app,
     "patroni": patroni,
@@ -319,14 +320,14 @@ FORMULAS: dict[str, Callable[[Knobs, dict], Prediction | None]] = {
 TAKES_OUT = tuple(name for name, fault in FAULTS.items() if fault.takes_out)
 
 
-def _formula(role: tiers.Role) -> Callable[[Knobs, dict], Prediction | None]:
+def _formula(role: tiers.Role) -> Callable[[Knobs], Prediction | None]:
     if role.mechanism == tiers.NO_FAILOVER:
         return no_failover(f"no client-visible failover: the other members carry on ({role.name} is not on a client's path alone)")
     return FORMULAS[role.mechanism]
 
 
 # Which mechanism recovers which scenario: (fault, target) -> formula.
-MECHANISMS: dict[tuple[str, str], Callable[[Knobs, dict], Prediction | None]] = {
+MECHANISMS: dict[tuple[str, str], Callable[[Knobs], Prediction | None]] = {
     **{(f, role.name): _formula(role) for f in TAKES_OUT for role in tiers.ROLES.values() if role.mechanism},
     ("kill-process:haproxy", "vip-holder"): keepalived_track,
     ("kill-process:postgres", "pg-leader"): patroni_postgres_crash,
@@ -334,42 +335,51 @@ MECHANISMS: dict[tuple[str, str], Callable[[Knobs, dict], Prediction | None]] = 
 }
 
 
-def predict(scenario: dict, knobs: dict) -> Prediction | None:
-    """The predicted failover of a journal's scenario (`fault`, `target`, `params`) under `knobs`."""
-    fault, target = scenario.get("fault") or "", scenario.get("target") or ""
-    if scenario.get("also"):
+def predict(fault: str, target: str | None, knobs: dict, *, process: str | None = None, double: bool = False) -> Prediction | None:
+    """The predicted failover of `fault` on `target` (a role, or service:<name>) under `knobs`;
+    `process`: what kill-process kills; `double`: other faults injected beside it."""
+    if double:
         return None  # several members down at once: no single mechanism's timers predict it
     if fault == "kill-process":
-        fault = f"kill-process:{(scenario.get('params') or {}).get('process', '')}"
+        fault = f"kill-process:{process or ''}"
+    target = target or ""
     if target.startswith("service:app"):
         target = "app"
     mechanism = MECHANISMS.get((fault, target))
-    return mechanism(Knobs(knobs), scenario) if mechanism else None
+    return mechanism(Knobs(knobs)) if mechanism else None
 
 
-def explain(measured: float | None, prediction: dict | None) -> str | None:
+class Range(Protocol):
+    """A predicted range: a `Prediction`, or the one a journal recorded."""
+
+    min: float
+    max: float
+    if_above: str
+
+
+def explain(measured: float | None, prediction: Range | None) -> str | None:
     """A sentence for a measurement outside the predicted range; None inside it."""
     where = compare(measured, prediction)
     if where == "above":
-        return f"{measured:.2f} s is above the predicted {prediction['min']:.2f}-{prediction['max']:.2f} s: likely {prediction['if_above']}"
+        return f"{measured:.2f} s is above the predicted {prediction.min:.2f}-{prediction.max:.2f} s: likely {prediction.if_above}"
     if where == "below":
-        return (f"{measured:.2f} s is below the predicted {prediction['min']:.2f}-{prediction['max']:.2f} s: the failure was "
+        return (f"{measured:.2f} s is below the predicted {prediction.min:.2f}-{prediction.max:.2f} s: the failure was "
                 "noticed sooner than the timers say (an error at once instead of silence), or clients did not meet it")
     return None
 
 
-def label(measured: float | None, prediction: dict | None) -> str:
+def label(measured: float | None, prediction: Range | None) -> str:
     """The range as the tables show it, `min-max`, with `(above)` or `(below)` when the measure fell outside."""
     if not prediction:
         return "-"
     where = compare(measured, prediction)
-    return f"{prediction['min']:.1f}-{prediction['max']:.1f}" + (f" ({where})" if where in ("above", "below") else "")
+    return f"{prediction.min:.1f}-{prediction.max:.1f}" + (f" ({where})" if where in ("above", "below") else "")
 
 
-def compare(measured: float | None, prediction: dict | None) -> str | None:
+def compare(measured: float | None, prediction: Range | None) -> str | None:
     """'below', 'within' or 'above' the predicted range; None when either is missing."""
     if measured is None or not prediction:
         return None
-    if measured < prediction["min"]:
+    if measured < prediction.min:
         return "below"
-    return "above" if measured > prediction["max"] else "within"
+    return "above" if measured > prediction.max else "within"

@@ -37,8 +37,7 @@ def new_requests_label(s: Scenario) -> str:
 
 
 def predicted_label(s: Scenario) -> str:
-    predicted = s.predicted_failover_s.model_dump() if s.predicted_failover_s else None
-    return predict.label(s.failover_s, predicted)
+    return predict.label(s.failover_s, s.predicted_failover_s)
 
 
 def target_label(s: Scenario, arrow: str = "→", control: str = "(control)") -> str:

@@ -115,10 +115,9 @@ def scenario_json(r: ScenarioResult) -> schema.Scenario:
 def scenario_entry(r: ScenarioResult, knobs: dict) -> schema.Scenario:
     """The scenario's journal entry, with what the knobs in force say its failover should be."""
     s = scenario_json(r)
-    p = predict.predict(s.model_dump(mode="json"), knobs)
-    predicted = p.to_json() if p else None
-    return s.model_copy(update={"predicted_failover_s": schema.Prediction(**predicted) if predicted else None,
-                                "failover_vs_predicted": predict.explain(s.failover_s, predicted)})
+    p = predict.predict(s.fault, s.target, knobs, process=s.params.get("process"), double=bool(s.also))
+    return s.model_copy(update={"predicted_failover_s": schema.Prediction(**p.to_json()) if p else None,
+                                "failover_vs_predicted": predict.explain(s.failover_s, p)})
 
 
 def _longest_stall(m) -> float | None:
@@ -172,11 +171,3 @@ def point_latest(folder: Path, name: str) -> None:
         tmp_link.unlink()
     tmp_link.symlink_to(name)
     tmp_link.replace(folder / "latest")
-
-
-def read(path: Path) -> dict:
-    """The journal at `path` as JSON, checked against the schema (JournalError naming what is
-    wrong). The views that still read keys take it; `schema.load` gives the typed journal."""
-    path, data = schema.read_json(path)
-    schema.parse(data, str(path))
-    return data

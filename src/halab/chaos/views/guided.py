@@ -4,7 +4,7 @@ the failover (and of the writes lost); then the run; then guess, the formula's r
 measurement side by side. A scoreboard at the end.
 
 Everything shown after a run comes from the same journal entry the table is rendered from
-(`journal.scenario_json`), predicted from the knobs read at the start of the game day.
+(`store.scenario_entry`), predicted from the knobs read at the start of the game day.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from rich.table import Table
 from halab.chaos.engine import predict
 from halab.chaos.engine.targets import Target
 from halab.chaos.gameday import Scenario
+from halab.chaos.journal.schema import Prediction as JournalPrediction
+from halab.chaos.journal.schema import Scenario as JournalScenario
 
 
 class StopGuided(Exception):
@@ -36,7 +38,7 @@ class Guess:
 class Row:
     scenario: str
     guess: Guess
-    predicted: dict | None
+    predicted: JournalPrediction | None
     measured_s: float | None  # inf: never recovered
     lost: int | None
 
@@ -75,7 +77,8 @@ class Guide:
         what = "nothing (the control)" if sc.target is None else " + ".join(
             f"{fault} {target}" + (f" (now {holder})" if (holder := self.holder_of(target)) else "")
             for fault, target in sc.faults)
-        p = predict.predict(_as_journal(sc), self.knobs)
+        p = predict.predict(sc.fault, str(sc.target) if sc.target else None, self.knobs,
+                            process=getattr(sc.params, "process", None), double=bool(sc.also))
         body = [f"[bold]{' '.join(sc.description.split())}[/]", "", f"fails: {what}, for {sc.duration_s:g} s"]
         if p is not None:
             body += ["", "the mechanism and its timers, as this lab runs them:", p.formula]
@@ -90,23 +93,22 @@ class Guide:
         except Exception:  # only a hint on the screen: a look that fails shows nothing
             return None
 
-    def after(self, scenario_entry: dict) -> None:
+    def after(self, s: JournalScenario) -> None:
         """Guess, formula and measurement side by side, from the scenario's journal entry."""
-        s = scenario_entry
-        measured = s.get("failover_s")
-        if measured is None and s.get("measures") is not None:
+        measured = s.failover_s
+        if measured is None and s.measures is not None:
             measured = math.inf
-        lost_values = [w.get("lost") for w in (s.get("writes") or {}).values()]
-        lost = None if any(v is None for v in lost_values) else sum(lost_values)
-        row = Row(s["name"], self._guess or Guess(None, None), s.get("predicted_failover_s"), measured, lost)
+        lost_values = [w.lost for w in s.writes.values()]
+        lost = None if any(v is None for v in lost_values) else sum(lost_values)  # type: ignore[arg-type]
+        row = Row(s.name, self._guess or Guess(None, None), s.predicted_failover_s, measured, lost)
         self.rows.append(row)
         p = row.predicted
         lines = [f"your guess:  {_secs(row.guess.failover_s)}, {_count(row.guess.lost_writes)} lost",
-                 f"the formula: {p['min']:.1f}-{p['max']:.1f} s (expected {p['expected']:.1f})" if p else "the formula: -",
-                 f"measured:    {_secs(measured)}, {_count(lost)} acknowledged writes lost ({s['verdict']})"]
-        if s.get("failover_vs_predicted"):
-            lines.append(s["failover_vs_predicted"])
-        self.console.print(Panel("\n".join(lines), title=f"{s['name']}: guess, formula, measured", title_align="left"))
+                 f"the formula: {p.min:.1f}-{p.max:.1f} s (expected {p.expected:.1f})" if p else "the formula: -",
+                 f"measured:    {_secs(measured)}, {_count(lost)} acknowledged writes lost ({s.verdict})"]
+        if s.failover_vs_predicted:
+            lines.append(s.failover_vs_predicted)
+        self.console.print(Panel("\n".join(lines), title=f"{s.name}: guess, formula, measured", title_align="left"))
 
     def scoreboard(self) -> Table:
         table = Table(title="Scoreboard: who came closer to what clients saw", title_justify="left")
@@ -114,7 +116,7 @@ class Guide:
             table.add_column(column, justify="left" if column in ("scenario", "closer") else "right")
         room = formula = 0
         for r in self.rows:
-            expected = r.predicted["expected"] if r.predicted else None
+            expected = r.predicted.expected if r.predicted else None
             closer = "-"
             if r.measured_s is not None and math.isfinite(r.measured_s) and r.guess.failover_s is not None and expected is not None:
                 mine, theirs = abs(r.guess.failover_s - r.measured_s), abs(expected - r.measured_s)
@@ -124,13 +126,6 @@ class Guide:
             table.add_row(r.scenario, _secs(r.guess.failover_s), _secs(expected), _secs(r.measured_s), closer)
         table.caption = f"the room {room}, the formula {formula}"
         return table
-
-
-def _as_journal(sc: Scenario) -> dict:
-    """The fields `predict` reads, as the journal will have them."""
-    dumped = sc.model_dump(mode="json")
-    return {"fault": sc.fault, "target": str(sc.target) if sc.target else None, "params": dumped.get("params") or {},
-            "also": dumped.get("also") or []}
 
 
 def _secs(value: float | None) -> str:
