@@ -3,6 +3,7 @@ it), fake faults and fake probes that fail while the fake outage lasts. No Docke
 
 from __future__ import annotations
 
+import json
 import signal
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -296,7 +297,7 @@ def run_cli(world: World, tmp_path, monkeypatch):
     monkeypatch.setattr(report, "print_report", lambda journal: None)
     monkeypatch.setattr(runner, "GameDayRunner", lambda gameday, lab: GameDayRunner(gameday, lab, env=world.env()))
     result = CliRunner(mix_stderr=False).invoke(cli.chaos, ["run", "--file", str(tmp_path / "gd.yaml"), "--reports", str(tmp_path)])
-    return result, journal.read(tmp_path / "latest" / "journal.json")
+    return result, json.loads((tmp_path / "latest" / "journal.json").read_text())
 
 
 def test_chaos_run_says_a_revert_failed_names_make_heal_and_exits_4(world, tmp_path, monkeypatch):
