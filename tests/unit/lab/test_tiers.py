@@ -59,3 +59,11 @@ def test_the_dashboard_page_lists_no_tier_or_role_of_its_own():
         assert (tier.label == tier.name or f'"{tier.label}"' not in page) and tier.pattern not in page, tier.name
     for role in tiers.ROLES.values():
         assert f'"{role.label}"' not in page, role.name
+
+
+def test_the_swarm_stack_deploys_every_service_of_the_topology():
+    """bin/swarm lists the stack's services in bash; they must be the topology's, plus the one-shot
+    that creates Kafka's topics."""
+    text = (PAGE.parents[4] / "bin" / "swarm").read_text()
+    listed = text.split("STACK_SERVICES=(", 1)[1].split(")", 1)[0].split()
+    assert sorted(listed) == sorted([*topology.ALL_SERVICES, "kafka-init"])
