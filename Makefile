@@ -79,7 +79,7 @@ $(PY): pyproject.toml
 	@touch $(PY)
 
 vendor: $(PY) ## Fetch the HTML report's charting library and the tests' JUnit schema (pinned, checked; no-ops when present)
-	@$(PY) -m halab.chaos.views.html.vendor
+	@$(PY) -m halab.chaos.views.chartlib
 	@$(PY) tests/unit/chaos/junit_schema.py
 
 docs: $(PY) ## Regenerate the tables the docs quote from profiles/*.env and gamedays/default.yaml

@@ -9,7 +9,7 @@ import sys
 
 
 def pytest_configure(config) -> None:
-    from halab.chaos.views.html import vendor
+    from halab.chaos.views import chartlib as vendor
     from tests.unit.chaos import junit_schema
 
     for what, present, fetch in (("uPlot", lambda: vendor.tarball_path().exists(), vendor.fetch),

@@ -164,11 +164,11 @@ def _guided_hooks(lab, knobs: dict, view) -> dict:
 def _html_report_beside(journal_path: Path) -> None:
     """report.html beside the journal, rendered from the written journal. The game day's outcome
     and exit code stand whatever happens here."""
-    from halab.chaos.views.html import JournalError, ReportError, write_report
+    from halab.chaos.views.html import JournalError, ReportError, VendorError, write_report
 
     try:
         click.echo(f"report: {write_report(journal_path)}")
-    except (JournalError, ReportError) as e:
+    except (JournalError, ReportError, VendorError) as e:
         click.echo(f"no HTML report: {e}", err=True)
     except Exception as e:  # a bug in the renderer must not cost the run its exit code
         click.echo(f"no HTML report: the renderer failed: {e!r}", err=True)
@@ -184,7 +184,7 @@ def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
     report with --html, or its JUnit XML with --junit FILE."""
     from halab.chaos.journal import schema
     from halab.chaos.views import junit
-    from halab.chaos.views.html import JournalError, ReportError, write_report
+    from halab.chaos.views.html import JournalError, ReportError, VendorError, write_report
     from halab.chaos.views.table import print_report
 
     try:
@@ -194,7 +194,7 @@ def report(journal_file: Path, html: bool, junit_path: Path | None) -> None:
             click.echo(f"junit: {junit.write(schema.load(journal_file), junit_path)}")
         else:
             print_report(schema.load(journal_file))
-    except (JournalError, ReportError) as e:
+    except (JournalError, ReportError, VendorError) as e:
         _fail(e)
 
 

@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from halab.chaos.errors import ConfigError
 from halab.chaos.views import broadcast
-from halab.chaos.views.html import vendor as chart_vendor
+from halab.chaos.views import chartlib as chart_vendor
 from halab.dashboard.controller import Busy, FaultController
 from halab.dashboard.guard import TOKEN_HEADER, Guard, GuardMiddleware
 from halab.dashboard.watch import LabWatcher

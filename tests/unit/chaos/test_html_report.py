@@ -21,7 +21,8 @@ from rich.console import Console
 from halab.chaos import cli
 from halab.chaos.journal.schema import Record, parse
 from halab.chaos.journal.store import RECORD_FIELDS
-from halab.chaos.views.html import VendorError, _charts, load_journal, render, vendor, write_report
+from halab.chaos.views import chartlib as vendor
+from halab.chaos.views.html import VendorError, _charts, render, write_report
 from halab.chaos.views.table import results_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_journal.json"
@@ -477,7 +478,7 @@ def test_a_missing_chart_library_names_the_command_that_fetches_it(tmp_path, mon
     with pytest.raises(VendorError) as e:
         html_of(journal)
     assert str(e.value) == (f"the charting library uPlot {vendor.UPLOT_VERSION} is not in {tmp_path}: "
-                            "fetch it with `python -m halab.chaos.views.html.vendor` (needs registry.npmjs.org once)")
+                            "fetch it with `python -m halab.chaos.views.chartlib` (needs registry.npmjs.org once)")
 
 
 def test_a_tampered_chart_library_is_refused(tmp_path, monkeypatch):
@@ -488,7 +489,7 @@ def test_a_tampered_chart_library_is_refused(tmp_path, monkeypatch):
         info.size = 5
         tar.addfile(info, io.BytesIO(b"evil;"))
     vendor.tarball_path().write_bytes(data.getvalue())
-    with pytest.raises(VendorError, match="fails its integrity check .* delete it and run `python -m halab.chaos.views.html.vendor`"):
+    with pytest.raises(VendorError, match="fails its integrity check .* delete it and run `python -m halab.chaos.views.chartlib`"):
         vendor.load()
 
 

@@ -4,7 +4,7 @@
 
 `chaos run` writes one beside every journal. The page inlines everything it needs (its styles,
 its script, the charting library and the data), so it opens offline from disk in any browser.
-The charting library is fetched once at build time: `python -m halab.chaos.views.html.vendor`.
+The charting library is fetched once at build time: `python -m halab.chaos.views.chartlib`.
 """
 
 from __future__ import annotations

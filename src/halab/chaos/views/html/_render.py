@@ -8,7 +8,8 @@ from importlib import resources
 import jinja2
 
 from halab.chaos.journal.schema import Journal
-from halab.chaos.views.html import _view, vendor
+from halab.chaos.views import chartlib as vendor
+from halab.chaos.views.html import _view
 
 _PACKAGE = resources.files(__package__)
 

@@ -1,4 +1,5 @@
-"""The charting library the HTML report inlines: uPlot, pinned and integrity-checked.
+"""The charting library the HTML report inlines and the dashboard serves: uPlot, pinned and
+integrity-checked.
 
 uPlot (MIT, ~50 kB minified, no dependencies) is fetched from the npm registry at build time
 (`make` when it creates the venv, the tools image's Dockerfile) into `vendor/` beside this
@@ -12,7 +13,7 @@ paragraph. The Python plotting packages on PyPI that emit HTML (Plotly, Bokeh) i
 JavaScript of a megabyte (Bokeh) to several (Plotly), over the whole report's size budget
 on its own.
 
-Fetch it with `python -m halab.chaos.views.html.vendor`.
+Fetch it with `python -m halab.chaos.views.chartlib`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from halab.chaos.views.html.errors import VendorError
+from halab.lab.errors import LabError
+
+
+class VendorError(LabError):
+    """The charting library is missing, fails its integrity check or could not be fetched."""
+
 
 UPLOT_VERSION = "1.6.32"
 # dist.integrity of https://registry.npmjs.org/uplot/1.6.32: the sha512 of the tarball.
 UPLOT_INTEGRITY = "sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw=="
 UPLOT_URL = f"https://registry.npmjs.org/uplot/-/uplot-{UPLOT_VERSION}.tgz"
-FETCH_COMMAND = "python -m halab.chaos.views.html.vendor"
+FETCH_COMMAND = "python -m halab.chaos.views.chartlib"
 VENDOR_DIR = Path(__file__).parent / "vendor"
 _MEMBERS = {"js": "package/dist/uPlot.iife.min.js", "css": "package/dist/uPlot.min.css", "licence": "package/LICENSE"}
 
