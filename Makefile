@@ -72,10 +72,10 @@ down: ## Remove the lab's containers, networks and volumes
 logs: ## Recent logs (SERVICE=name, FOLLOW=1, TAIL=n)
 	@SERVICE=$(SERVICE) FOLLOW=$(FOLLOW) TAIL=$(TAIL) bin/lab logs
 
-$(PY): pyproject.toml
+$(PY): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[app,tools,test]'
+	$(PY) -m pip install -q -e '.[app,tools,test]' -c constraints.txt
 	@touch $(PY)
 
 vendor: $(PY) ## Fetch the HTML report's charting library and the tests' JUnit schema (pinned, checked; no-ops when present)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+import halab
+
 from halab.chaos.cli import availability, bench, chaos, heal, sweep
 from halab.dashboard.cli import dashboard
 from halab.lab.cli import footprint, profile, settle, status
@@ -15,6 +17,7 @@ from halab.swarm.cli import swarm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(halab.__version__, "--version", "-V", prog_name="halab")
 def main() -> None:
     """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
 
