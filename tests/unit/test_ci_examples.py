@@ -1,0 +1,39 @@
+"""The CI examples other teams copy, checked against their CI system's own schema (vendored in
+check-jsonschema, so offline) and for what the steps need to work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
+
+
+def validate(schema: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+                          capture_output=True, text=True)
+
+
+def test_the_github_workflow_is_valid_against_githubs_schema():
+    result = validate("vendor.github-workflows", GITHUB)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(GITHUB.read_text().replace("runs-on:", "runs_on:"))
+    assert validate("vendor.github-workflows", broken).returncode != 0
+
+
+def test_the_github_job_may_publish_its_checks_and_reuses_its_images():
+    workflow = yaml.safe_load(GITHUB.read_text())
+    assert workflow["permissions"]["checks"] == "write"  # action-junit-report creates a check run
+    steps = workflow["jobs"]["gameday"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    for source in ("images/**", "src/**", "pyproject.toml", "constraints.txt"):
+        assert source in cache["with"]["key"], f"the image cache must change with {source}"
+    assert any("make load" in s.get("run", "") for s in steps) and any("make save" in s.get("run", "") for s in steps)
