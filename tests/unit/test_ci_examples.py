@@ -11,6 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
+GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 
 
 def validate(schema: str, path: Path) -> subprocess.CompletedProcess:
@@ -37,3 +38,15 @@ def test_the_github_job_may_publish_its_checks_and_reuses_its_images():
     for source in ("images/**", "src/**", "pyproject.toml", "constraints.txt"):
         assert source in cache["with"]["key"], f"the image cache must change with {source}"
     assert any("make load" in s.get("run", "") for s in steps) and any("make save" in s.get("run", "") for s in steps)
+
+
+def test_the_gitlab_job_is_valid_against_gitlabs_schema():
+    result = validate("vendor.gitlab-ci", GITLAB)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_gitlab_job_reaches_dind_and_shows_the_scenarios_in_merge_requests():
+    job = yaml.safe_load(GITLAB.read_text())["gameday"]
+    assert job["variables"]["DOCKER_HOST"] == "tcp://docker:2376" and any(s["alias"] == "docker" for s in job["services"])
+    assert job["artifacts"]["when"] == "always" and job["artifacts"]["reports"]["junit"] == "artifacts/junit.xml"
+    assert job["script"] == ["bash examples/ci/gameday.sh"]  # the same script halab's own CI runs
