@@ -37,6 +37,14 @@ mkdir -p /run/haproxy
 # A SIGKILLed container restarts with keepalived's pid files still in /run, and keepalived
 # then refuses to start ("daemon is already running"): nothing of ours runs yet, so clear them.
 rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/haproxy/admin.sock
+# On a Swarm node the load balancer shares the node's own network: a SIGKILLed keepalived never
+# removed the VIP it held, so the node still carries it and two nodes answer for it. Starting as
+# BACKUP, this one does not hold the VIP: drop it; keepalived adds it back if it becomes MASTER.
+# (In the single-engine lab the container's network is new at each start: nothing to drop.)
+if ip -4 -o addr show dev "$LB_IFACE" | grep -q " $VIP/"; then
+  ip -4 addr del "$VIP/$VIP_PREFIX" dev "$LB_IFACE"
+  echo "dropped the VIP $VIP that a killed keepalived left on $LB_IFACE" >&2
+fi
 
 supervise_haproxy() {
   while true; do
