@@ -45,6 +45,11 @@ if ip -4 -o addr show dev "$LB_IFACE" | grep -q " $VIP/"; then
   ip -4 addr del "$VIP/$VIP_PREFIX" dev "$LB_IFACE"
   echo "dropped the VIP $VIP that a killed keepalived left on $LB_IFACE" >&2
 fi
+# Announce this load balancer's own address: a Swarm node plugged back into the LAN has a new
+# interface with a new MAC, and its peer's ARP entry still names the old one, so the peer's
+# unicast adverts go nowhere, this one hears no MASTER and takes the VIP (seen after a healed
+# partition). Unsolicited ARP updates the peer at once. Harmless on the single-engine lab.
+arping -q -U -c 2 -w 2 -I "$LB_IFACE" "$LB_SELF_IP" || true
 
 supervise_haproxy() {
   while true; do
