@@ -421,7 +421,9 @@ def backup_lb_back_after_its_nodes_cable(outer: docker.DockerClient, nodes: list
     interface = exec_text(outer.containers.get(f"halab-{node}"), ["ip", "-4", "-o", "addr", "show", "to", "10.78.0.0/24"])[1].split()[1]
     def what_was_seen() -> str:  # CI once waited the whole 90 s here, where runs take 1-2 s: say why next time
         tasks = [(c.short_id, c.status, c.attrs["State"].get("StartedAt")) for c in tasks_of(engine, backup)]
-        lines = [line for c in tasks_of(engine, backup) for line in c.logs(tail=15).decode(errors="replace").splitlines()]
+        # keepalived's lines and the entrypoint's, not HAProxy's health-check chatter.
+        lines = [line for c in tasks_of(engine, backup) for line in c.logs(tail=300).decode(errors="replace").splitlines()
+                 if "Server " not in line and "Proxy " not in line][-15:]
         return (f"before: {before}; now: {keepalived_state(engine, backup)}; VIP holder: {vip_holder(nodes)}; "
                 f"{backup}'s tasks on {node}: {tasks}; its last log lines:\n" + "\n".join(lines[-15:]))
 
