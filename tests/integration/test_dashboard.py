@@ -145,7 +145,9 @@ def test_the_page_shows_the_lab_a_fault_button_moves_the_vip_and_halt_ends_it(da
         assert errors == []
 
         # The run's report through the dashboard: sandboxed, and it still draws its charts.
-        d.find_element(By.CSS_SELECTOR, "#recent a").click()
+        # The recent-runs list is redrawn on every poll too: a link found a moment ago may be gone.
+        WebDriverWait(d, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#recent a").click() or True)
+        WebDriverWait(d, 30).until(lambda d: len(d.window_handles) > 1)  # it opens in a tab of its own
         d.switch_to.window(d.window_handles[-1])
         WebDriverWait(d, 30).until(lambda d: d.execute_script("return document.documentElement.getAttribute('data-charts-rendered')"))
         assert "/reports/" in d.current_url
