@@ -8,6 +8,18 @@ set -euo pipefail
 render() { sed -e "s/\${REDIS_SELF_IP}/$REDIS_SELF_IP/g" -e "s/\${REDIS_INITIAL_MASTER}/$REDIS_INITIAL_MASTER/g" "$1"; }
 # The failover knobs (@HALAB_...@) come from the profile, profiles/<name>.env, as environment.
 mkdir -p /data
+
+# The master a majority of the Sentinels (REDIS_SENTINELS, host:port,...) name now; fails when no
+# majority answers alike (none running yet, or a failover under way). Asked in parallel, 1 s each.
+sentinels_master() {
+  local answers sentinel n=0
+  answers=$(for sentinel in ${REDIS_SENTINELS//,/ }; do
+    timeout 1 redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" --raw SENTINEL get-master-addr-by-name halab 2>/dev/null | head -n 1 &
+  done; wait)
+  for sentinel in ${REDIS_SENTINELS//,/ }; do n=$((n + 1)); done
+  echo "$answers" | grep -E '^[0-9A-Za-z._-]+$' | sort | uniq -c | awk -v need=$((n / 2 + 1)) '$1 >= need { print $2; found=1 } END { exit !found }'
+}
+
 case "$REDIS_ROLE" in
   server)
     if [ ! -f /data/redis.conf ]; then
@@ -15,6 +27,13 @@ case "$REDIS_ROLE" in
       if [ "$REDIS_SELF_IP" != "$REDIS_INITIAL_MASTER" ]; then
         echo "replicaof $REDIS_INITIAL_MASTER 6379" >> /data/redis.conf
       fi
+    elif [ -n "${REDIS_SENTINELS:-}" ] && master=$(sentinels_master) && [ "$master" != "$REDIS_SELF_IP" ]; then
+      # Back after a failover (a restart, not the first start): the Sentinels promoted another
+      # member meanwhile. Start as its replica rather than as a second master that refuses writes
+      # (min-replicas-to-write) until a Sentinel's next look, up to 10 s later, converts it.
+      sed -i -e '/^replicaof /d' -e '/^slaveof /d' /data/redis.conf
+      echo "replicaof $master 6379" >> /data/redis.conf
+      echo "halab: the Sentinels name $master the master: starting as its replica"
     fi
     exec redis-server /data/redis.conf ;;
   sentinel)

@@ -116,6 +116,8 @@ def test_redis_and_sentinel_run_on_their_nodes_network_and_are_named_by_the_node
     assert redis2["networks"] == ["nodes"] and doc["networks"]["nodes"] == {"external": True, "name": "host"}
     assert redis2["environment"]["REDIS_SELF_IP"] == "10.78.0.12" and redis2["environment"]["REDIS_INITIAL_MASTER"] == "10.78.0.11"
     assert sentinel3["environment"]["REDIS_SELF_IP"] == "10.78.0.13"
+    # A restarted member asks the Sentinels who the master is, at their nodes' addresses.
+    assert redis2["environment"]["REDIS_SENTINELS"] == "10.78.0.11:26379,10.78.0.12:26379,10.78.0.13:26379"
     assert sentinel3["deploy"]["placement"]["constraints"] == ["node.labels.halab.node == node3"]
     # A client stays on the overlay and asks the Sentinels at their nodes' addresses.
     assert services["client"]["networks"] == ["lab"]
