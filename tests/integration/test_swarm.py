@@ -150,11 +150,12 @@ def test_make_up_engine_swarm_forms_a_swarm_of_nodes_that_hold_the_lab_images(ca
         assert control.containers.list(filters={"label": "com.docker.stack.namespace=halab"}) == []
         node_faults(outer, nodes, capsys)
 
-        # The controller on the Swarm: scenarios of the default game day, unchanged, each fault
-        # reverted and each budget kept, no acknowledged write lost. The Patroni leader is killed
-        # and held down at 0 replicas until the revert, then cut off in its namespace (a task
-        # taken off its overlay and plugged back in is not reachable again).
-        for scenario in ("pg-leader-kill", "pg-primary-partition"):
+        # The controller on the Swarm: a scenario of the default game day, unchanged, its fault
+        # reverted and its budget kept, no acknowledged write lost. The Patroni leader is cut off
+        # in its namespace (a task taken off its overlay and plugged back in is not reachable
+        # again). pg-leader-kill (the leader held down at 0 replicas until the revert) runs below,
+        # through NODES_FILE.
+        for scenario in ("pg-primary-partition",):
             chaos = run("make", "chaos", "ENGINE=swarm", f"SCENARIO={scenario}", check=False)
             assert chaos.returncode == 0, chaos.stdout[-4000:] + chaos.stderr[-2000:]
             journal = json.loads((ROOT / "reports" / "latest" / "journal.json").read_text())

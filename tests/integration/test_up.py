@@ -1,6 +1,6 @@
 """`make up` waits for steady state, not just for health checks: a Postgres cluster whose
 members were just recreated, and a lab brought down and up again, must not fail the first command
-a newcomer types. Runs last (it takes the lab down and up), leaving a fresh lab running."""
+a newcomer types. Runs near the end (it takes the lab down and up), leaving a fresh lab running."""
 
 from __future__ import annotations
 
@@ -81,14 +81,15 @@ def test_a_new_postgres_cluster_whose_initialize_race_was_lost_bootstraps_by_its
     assert assert_every_role_held()["pg_leader"]
 
 
-# Cycle 2 runs the whole lab on another subnet (HALAB_SUBNET, for hosts whose VPN owns 10.77.0.0/24);
-# cycle 3 brings it back to the default one.
-@pytest.mark.parametrize("cycle, subnet", [(1, None), (2, "172.31.77.0/24"), (3, None)])
+# Cycle 1 runs the whole lab on another subnet (HALAB_SUBNET, for hosts whose VPN owns 10.77.0.0/24);
+# cycle 2 brings it back to the default one. (A third, plain cycle first added nothing cycle 2 and
+# the plugin's lab-down test do not: a minute of CI.)
+@pytest.mark.parametrize("cycle, subnet", [(1, "172.31.77.0/24"), (2, None)])
 def test_make_down_then_make_up_ends_with_every_role_held(lab, capsys, cycle, subnet):
     env = {"HALAB_SUBNET": subnet} if subnet else None
     down = run("make", "down", check=False)
     assert down.returncode == 0, down.stdout + down.stderr
-    make_up(capsys, f"make down (cycle {cycle} of 3{', on ' + subnet if subnet else ''})", env)
+    make_up(capsys, f"make down (cycle {cycle} of 2{', on ' + subnet if subnet else ''})", env)
     assert_every_role_held(env)
     if not subnet:
         return
