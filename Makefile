@@ -21,7 +21,7 @@ certs: ## Copy the host's locally added CA certificates into certs/ for the imag
 images: ## Build every image that is missing or out of date
 	@bin/lab images
 
-up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; ENGINE=swarm NODES=3 forms a Swarm of three nodes and a control node and deploys the lab on it; NODES_FILE=path: on the machines it names)
+up: ## Build what is missing, start the lab, wait until healthy, print the status (PROFILE=stock for upstream defaults; APP=path/to/service.yaml runs your service in app1..3; ENGINE=swarm NODES=3 forms a Swarm of three nodes and a control node and deploys the lab on it; NODES_FILE=path: on the machines it names)
 	@PROFILE=$(PROFILE) bin/lab up
 
 status: ## Who holds each role right now (JSON=1 for JSON; LOGS=1: when not healthy, what the services concerned last logged)

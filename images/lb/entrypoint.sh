@@ -14,10 +14,13 @@ export LB_NAME
 export HALAB_NET=${LB_SELF_IP%.*}
 # Where the backends are: their fixed addresses on the lab network, unless the environment says
 # otherwise (a Swarm stack: each member's node address and the port it publishes there).
-: "${HALAB_BACKEND_APP1:=$HALAB_NET.21:8000}" "${HALAB_BACKEND_APP2:=$HALAB_NET.22:8000}" "${HALAB_BACKEND_APP3:=$HALAB_NET.23:8000}"
+# The service in the app slots: halab's orders service unless a contract says otherwise
+# (make up SERVICE=..., docs/your-service.md): its port, and the paths HAProxy checks.
+: "${HALAB_APP_PORT:=8000}" "${HALAB_APP_READY_PATH:=/readyz}" "${HALAB_APP_HEALTH_PATH:=/healthz}"
+: "${HALAB_BACKEND_APP1:=$HALAB_NET.21:$HALAB_APP_PORT}" "${HALAB_BACKEND_APP2:=$HALAB_NET.22:$HALAB_APP_PORT}" "${HALAB_BACKEND_APP3:=$HALAB_NET.23:$HALAB_APP_PORT}"
 : "${HALAB_BACKEND_PG1:=$HALAB_NET.51:5432}" "${HALAB_BACKEND_PG2:=$HALAB_NET.52:5432}" "${HALAB_BACKEND_PG3:=$HALAB_NET.53:5432}"
 : "${HALAB_PATRONI_API_PORT:=8008}"
-export HALAB_BACKEND_APP1 HALAB_BACKEND_APP2 HALAB_BACKEND_APP3 HALAB_BACKEND_PG1 HALAB_BACKEND_PG2 HALAB_BACKEND_PG3 HALAB_PATRONI_API_PORT
+export HALAB_APP_READY_PATH HALAB_APP_HEALTH_PATH HALAB_BACKEND_APP1 HALAB_BACKEND_APP2 HALAB_BACKEND_APP3 HALAB_BACKEND_PG1 HALAB_BACKEND_PG2 HALAB_BACKEND_PG3 HALAB_PATRONI_API_PORT
 
 # keepalived names its interface: the one holding this load balancer's own address. On a Swarm
 # node that is the node's LAN interface, which Docker plugs back in under a new name (eth0 -> eth3)

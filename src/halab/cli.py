@@ -12,7 +12,7 @@ import halab
 
 from halab.chaos.cli import availability, bench, chaos, heal, sweep
 from halab.dashboard.cli import dashboard
-from halab.lab.cli import footprint, profile, settle, status
+from halab.lab.cli import footprint, profile, service, settle, status
 from halab.swarm.cli import swarm
 
 
@@ -22,5 +22,5 @@ def main() -> None:
     """halab: a local high-availability lab. See `make help` for the lab's lifecycle."""
 
 
-for command in (status, settle, profile, footprint, chaos, bench, sweep, heal, availability, dashboard, swarm):
+for command in (status, settle, profile, footprint, service, chaos, bench, sweep, heal, availability, dashboard, swarm):
     main.add_command(command)

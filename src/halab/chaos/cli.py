@@ -94,6 +94,11 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
     started = datetime.now(timezone.utc)
     status, error = "completed", None
     knobs = collect_knobs(lab)
+    from halab.chaos.journal.schema import AppService
+    from halab.lab import service
+
+    contract = service.current()
+    app_service = AppService(name=contract.name, image=contract.image_name)
     hooks: dict = {}
     try:
         # The terminal view, and the same progress published for the dashboard (`make dashboard`),
@@ -114,7 +119,7 @@ def run(file: Path, display_name: str | None, scenario_names: tuple[str, ...], r
         status = "stopped"
     journal = journal_mod.build(run_id=runner.run_id, title=gameday.title, file=display_name or str(file),
                                 started=started, status=status, knobs=knobs, results=runner.progress.results,
-                                revert_error=runner.revert_failed, t0_unix=runner.t0_unix)
+                                revert_error=runner.revert_failed, t0_unix=runner.t0_unix, app_service=app_service)
     path = journal_mod.write(journal, reports)
     print_report(journal)
     if hooks:

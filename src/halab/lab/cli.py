@@ -122,3 +122,57 @@ def footprint() -> None:
     click.echo(f"{total / 2**30:.2f} GiB resident for {len(uses)} containers: {verdict} the 3 GiB budget")
     sys.exit(0 if total <= BUDGET_BYTES else 1)
 
+
+
+@click.group()
+def service() -> None:
+    """The service in the app slots: check a service contract, or render it for compose
+    (`make up SERVICE=path/to/service.yaml` does; docs/your-service.md)."""
+
+
+def _load_contract(path: str, shown_as: str | None):
+    from halab.lab import service as contracts
+
+    try:
+        return contracts.load(path, display_name=shown_as)
+    except contracts.ContractError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@service.command("check")
+@click.argument("path")
+@click.option("--shown-as", default=None, help="What messages call the file (its path on the host).")
+def service_check(path: str, shown_as: str | None) -> None:
+    """Validate a service contract; print what the lab will run and probe."""
+    contract = _load_contract(path, shown_as)
+    source = f"image {contract.image}" if contract.image else f"built from {contract.build}"
+    click.echo(f"{shown_as or path}: valid service contract '{contract.name}', {contract.replicas} replicas, "
+               f"{source}, port {contract.port}, health {contract.health}, ready {contract.ready_path}")
+    write, read = contract.probe.write, contract.probe.read
+    click.echo(f"  probe: {write.method} {write.path} (success {', '.join(map(str, write.success))}), "
+               f"{contract.probe.writes_per_read} writes per GET {read.path}; read back from Postgres "
+               f"database {contract.probe.readback.database}")
+
+
+@service.command("compose")
+@click.argument("path")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for compose.yml (the override) and build.env (what bin/lab builds).")
+@click.option("--shown-as", default=None, help="What messages call the file (its path on the host).")
+def service_compose(path: str, out_dir: str, shown_as: str | None) -> None:
+    """Render a service contract as a compose override that runs it in app1..3."""
+    from pathlib import Path
+
+    import yaml
+
+    from halab.lab import service as contracts
+
+    contract = _load_contract(path, shown_as)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    header = f"# Rendered from {shown_as or path} by `halab service compose`; `make up` without APP removes it.\n"
+    (out / "compose.yml").write_text(header + yaml.safe_dump(contracts.compose_override(contract), sort_keys=False,
+                                                             width=1000))
+    (out / "build.env").write_text(f"SERVICE_NAME={contract.name}\nSERVICE_IMAGE={contract.image_name}\n"
+                                   f"SERVICE_BUILD={contract.build or ''}\n")
+    click.echo(f"service '{contract.name}': {contract.image_name} in app1..3, port {contract.port}")

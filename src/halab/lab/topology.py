@@ -97,6 +97,7 @@ KAFKA_TOPIC = "order-created"
 KAFKA_PROBE_TOPIC = "halab-probe"
 ETCD_PORT = 2379
 PG_PRIMARY_PORT = 5432
+PG_REPLICA_PORT = 5433  # HAProxy's pg_replicas: the replicas, round robin
 
 # Long-running members in the order the status table lists them.
 SERVICE_GROUPS: dict[str, dict[str, str]] = {

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER = re.compile(r"@(HALAB_[A-Z0-9_]+)@")
 # Placeholders the entrypoints set themselves rather than the profile: the lab network's prefix,
 # and where HAProxy's backends are.
-NOT_KNOBS = {"HALAB_NET", "HALAB_CLIENTS_CIDR", "HALAB_PATRONI_API_PORT"} | {f"HALAB_BACKEND_{m}{i}" for m in ("APP", "PG") for i in (1, 2, 3)}
+# Not knobs: where things are, and which paths the service in the app slots answers health checks on.
+NOT_KNOBS = {"HALAB_NET", "HALAB_CLIENTS_CIDR", "HALAB_PATRONI_API_PORT", "HALAB_APP_READY_PATH", "HALAB_APP_HEALTH_PATH"} | {f"HALAB_BACKEND_{m}{i}" for m in ("APP", "PG") for i in (1, 2, 3)}
 
 
 def read_env(path: Path) -> dict[str, str]:
@@ -106,7 +107,8 @@ def render(template: Path, env: dict[str, str]) -> str:
     # What the entrypoint sets from the container's own address, and its backends' defaults.
     backends = {f"HALAB_BACKEND_{m}{i}": f"10.77.0.{base + i}:{port}" for m, base, port in (("APP", 20, 8000), ("PG", 50, 5432))
                 for i in (1, 2, 3)}
-    env = {"HALAB_NET": "10.77.0", "HALAB_PATRONI_API_PORT": "8008", **backends, **env}
+    env = {"HALAB_NET": "10.77.0", "HALAB_PATRONI_API_PORT": "8008", "HALAB_APP_READY_PATH": "/readyz",
+           "HALAB_APP_HEALTH_PATH": "/healthz", **backends, **env}
     return PLACEHOLDER.sub(lambda m: env[m.group(1)], template.read_text())
 
 

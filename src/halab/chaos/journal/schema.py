@@ -64,6 +64,21 @@ class Machine(_Model):
         return f"{self.cpus} CPUs, {self.memory_gib} GiB, {self.cpu_model or self.platform}"
 
 
+class AppService(_Model):
+    """The service that ran in the app slots (app1..3): halab's orders service, or a team's
+    (`make up APP=...`, halab.lab.service)."""
+
+    name: str = "orders"
+    image: str = "halab/python"
+
+    @property
+    def is_halabs(self) -> bool:
+        return self.name == "orders"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.image})"
+
+
 class Clock(_Model):
     t0_unix: float | None = None  # the run's t=0 on the wall clock
 
@@ -273,6 +288,7 @@ class Journal(_Model):
     revert_failed: bool = False  # if so, the lab may be left broken: make heal
     revert_error: str | None = None
     machine: Machine = Field(default_factory=Machine)
+    app_service: AppService = Field(default_factory=AppService)
     clock: Clock = Field(default_factory=Clock)
     knobs: dict[str, Any] = Field(default_factory=dict)
     record_fields: list[str] = Field(default_factory=lambda: list(RECORD_FIELDS))

@@ -126,7 +126,8 @@ def _longest_stall(m) -> float | None:
 
 
 def build(*, run_id: str, title: str, file: str, started: datetime, status: str, knobs: dict,
-          results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None) -> schema.Journal:
+          results: list[ScenarioResult], revert_error: str | None = None, t0_unix: float | None = None,
+          app_service: schema.AppService | None = None) -> schema.Journal:
     """`revert_error`: the runner's `revert_failed`, also when the scenario it happened in was
     interrupted and so has no entry of its own."""
     scenarios = [scenario_entry(r, knobs) for r in results]
@@ -141,6 +142,7 @@ def build(*, run_id: str, title: str, file: str, started: datetime, status: str,
         revert_failed=revert_error is not None,
         revert_error=revert_error,
         machine=machine(),
+        app_service=app_service or schema.AppService(),
         clock=schema.Clock(t0_unix=t0_unix),
         knobs=knobs,
         record_fields=RECORD_FIELDS,

@@ -27,7 +27,8 @@ _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
 
 
 def results_table(journal: Journal) -> Table:
-    table = Table(title=f"{journal.title} — run {journal.run_id}", title_justify="left")
+    service = "" if journal.app_service.is_halabs else f" — service {journal.app_service}"
+    table = Table(title=f"{journal.title} — run {journal.run_id}{service}", title_justify="left")
     for col, justify in (("scenario", "left"), ("target", "left"), ("failover s", "right"), ("predicted s", "right"),
                          ("new req s", "right"),
                          ("stall s", "right"),

@@ -1,9 +1,11 @@
-"""HTTP through the VIP, as a client of the orders service sees it.
+"""HTTP through the VIP, as a client of the service in the app slots sees it.
 
-Two of every three operations are POST /orders with an Idempotency-Key (writes, checked
-afterwards in Postgres as the `http` store); the third reads back a recent order. Every request
-opens a new connection, as independent clients would: a kept-alive connection to a dead lb
-would measure the client's socket, not the service.
+What it sends is the service's contract (`halab.lab.service`): halab's own orders service by
+default, or a team's. Of every `writes_per_read + 1` operations, the first reads back a recent
+write and the others write, each with a unique key sent as its Idempotency-Key; afterwards the
+contract's read-back query asks Postgres which writes exist (the `http` store). Every request opens
+a new connection, as independent clients would: a kept-alive connection to a dead lb would measure
+the client's socket, not the service.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import requests
 
 from halab.chaos.engine.probes.base import Answer, Probe
 from halab.chaos.engine.records import WriteCheck
-from halab.lab import topology
+from halab.lab import service, topology
 
 # Connect quickly or call it a timeout (a VIP in the middle of moving answers nothing);
 # reads get longer, since a write waits for the synchronous standby.
@@ -36,50 +38,76 @@ class HttpProbe(Probe):
     name = "http"
     max_operation_s = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 
-    def __init__(self, *args, base_url: str = f"http://{topology.VIP}", **kwargs) -> None:
+    def __init__(self, *args, base_url: str = f"http://{topology.VIP}",
+                 contract: service.ServiceContract | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.base_url = base_url
-        self._recent_id: int | None = None
+        # None: the one the lab runs, asked when the probe starts (a label on app1).
+        self.contract = contract
+        self._recent_id: object | None = None
+
+    def setup(self) -> None:
+        if self.contract is None:
+            self.contract = service.current()
+
+    @property
+    def client(self) -> str:
+        return f"probe-{self.run_id}"
 
     def key(self, seq: int) -> str:
-        return f"probe-{self.run_id}-{seq}"
+        return f"{self.client}-{seq}"
 
     def is_write(self, seq: int) -> bool:
-        return seq % 3 != 0
+        return seq % (self._spec.writes_per_read + 1) != 0
+
+    @property
+    def _spec(self) -> service.ProbeSpec:
+        return (self.contract or service.ORDERS).probe
 
     def operation(self, seq: int) -> Answer:
+        spec = self._spec
         is_write = self.is_write(seq)
-        # A read asks for a recent order (served from a replica); before any exists, liveness.
-        read_path = f"/orders/{self._recent_id}" if self._recent_id is not None else "/healthz"
         try:
             if is_write:
-                resp = requests.post(
-                    f"{self.base_url}/orders",
-                    json={"customer": f"probe-{self.run_id}", "item": "probe", "quantity": 1},
+                fields = {"key": self.key(seq), "client": self.client, "seq": seq}
+                resp = requests.request(
+                    spec.write.method, f"{self.base_url}{spec.write.path.format_map(fields)}",
+                    json=service.fill(spec.write.body, fields) if spec.write.body is not None else None,
                     headers={"Idempotency-Key": self.key(seq)},
                     timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
                 )
             else:
-                resp = requests.get(f"{self.base_url}{read_path}", timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+                # A recent write, read back (a replica may serve it); before any exists, liveness.
+                path = (spec.read.path.format(id=self._recent_id) if self._recent_id is not None
+                        else spec.read.before_first)
+                resp = requests.get(f"{self.base_url}{path}", timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
         except requests.RequestException as e:
             return Answer(classify_exception(e), detail=str(e)[:160])
-        ok = resp.status_code in ((200, 201) if is_write else (200,))
-        if ok and is_write:
-            self._recent_id = resp.json().get("id", self._recent_id)
+        ok = resp.status_code in (spec.write.success if is_write else spec.read.success)
+        if ok and is_write and spec.write.id_field:
+            self._recent_id = self._answer_id(resp, spec.write.id_field)
         return Answer("ok" if ok else "http_error", status=resp.status_code, replica=resp.headers.get("X-Served-By"),
                       lb=resp.headers.get("X-LB-Node"), detail=None if ok else resp.text[:160])
 
-    def verify(self) -> WriteCheck:
-        """Which of the POSTed orders exist, asked of the primary through HAProxy."""
-        attempted, acknowledged = self.attempted(), self.acknowledged()
+    def _answer_id(self, resp: requests.Response, field: str) -> object | None:
         try:
-            with psycopg.connect(host=topology.VIP, port=topology.PG_PRIMARY_PORT, dbname="orders",
+            body = resp.json()
+        except ValueError:
+            return self._recent_id
+        found = body.get(field) if isinstance(body, dict) else None
+        return self._recent_id if found is None else found
+
+    def verify(self) -> WriteCheck:
+        """Which of the writes exist, by the contract's read-back query on the primary through HAProxy."""
+        attempted, acknowledged = self.attempted(), self.acknowledged()
+        readback = self._spec.readback
+        try:
+            with psycopg.connect(host=topology.VIP, port=topology.PG_PRIMARY_PORT, dbname=readback.database,
                                  user="app", password="app", connect_timeout=3) as conn:
-                rows = conn.execute(
-                    "SELECT idempotency_key FROM orders WHERE customer = %s", (f"probe-{self.run_id}",)
-                ).fetchall()
+                rows = conn.execute(readback.sql, {"client": self.client}).fetchall()
         except psycopg.Error as e:
             return WriteCheck(self.name, attempted, acknowledged, frozenset(), read_error=str(e)[:200])
-        prefix = f"probe-{self.run_id}-"
-        present = frozenset(int(k[len(prefix):]) for (k,) in rows if k and k.startswith(prefix))
+        prefix = f"{self.client}-"
+        present = frozenset(int(k[len(prefix):]) for (k, *_) in rows
+                            if isinstance(k, str) and k.startswith(prefix) and k[len(prefix):].isdigit())
         return WriteCheck(self.name, attempted, acknowledged, present)

@@ -86,6 +86,7 @@ class Page:
     duration: str
     status: str
     machine: str
+    app_service: str
     profile: str | None
     knobs: list[tuple[str, list[tuple[str, list[str]]]]]
     reproduce: list[str]
@@ -106,6 +107,7 @@ def build(journal: schema.Journal, journal_path: str) -> Page:
         duration=_duration(journal.start, journal.end),
         status=journal.status,
         machine=_machine(journal.machine),
+        app_service=str(journal.app_service) + ("" if not journal.app_service.is_halabs else ", halab's own"),
         profile=journal.profile,
         knobs=_knobs(journal.knobs),
         reproduce=_reproduce(journal),
