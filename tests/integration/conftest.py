@@ -35,12 +35,13 @@ def run(*cmd: str, check: bool = True, env: dict | None = None) -> subprocess.Co
     return subprocess.run(cmd, cwd=ROOT, check=check, text=True, capture_output=True, env={**os.environ, **(env or {})})
 
 
-# Run last, in this order. test_up takes the lab down and up (its cycles end on a fresh lab). The
-# plugin's last test takes it down and leaves it down: the Swarm test wants the single-engine lab
-# gone (its nodes share the 2 cores), so one `make up` is saved. The Swarm test moves gigabytes of
-# images into Docker-in-Docker nodes, and the failover budgets judged by the game day and the
-# sweep should not share the disk with that.
-LAST = ("test_up.py", "test_pytest_plugin.py", "test_swarm.py")
+# Run last, in this order. test_up recreates Postgres members; test_your_service takes the lab down
+# and up with the Node.js example on another subnet, runs its game day, and ends on a fresh lab
+# with halab's own service. The plugin's last test takes it down and leaves it down: the Swarm test
+# wants the single-engine lab gone (its nodes share the 2 cores), so one `make up` is saved. The
+# Swarm test moves gigabytes of images into Docker-in-Docker nodes, and the failover budgets judged
+# by the game day and the sweep should not share the disk with that.
+LAST = ("test_up.py", "test_your_service.py", "test_pytest_plugin.py", "test_swarm.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
