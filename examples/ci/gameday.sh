@@ -5,6 +5,8 @@
 #
 #   ARTIFACTS=dir   where journal.json, report.html and junit.xml go (default: artifacts)
 #   FILE=path       another game-day file (default: gamedays/default.yaml)
+#   APP=path        your service's contract, run in app1..3 (docs/your-service.md); like FILE,
+#                   relative to this checkout or absolute
 #   PROFILE=name    tuned (default) or stock
 #   KEEP_LAB=1      leave the lab running at the end (halab's own CI runs more tests on it)
 #
