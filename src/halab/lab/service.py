@@ -339,6 +339,16 @@ def compose_override(contract: ServiceContract) -> dict[str, Any]:
             "healthcheck": {"test": [literal(part) for part in healthcheck]},
             "labels": {LABEL: label},
         }
+    # The witness's curl loop (make chaos WITNESS=1) sends the contract's write, its key as the
+    # witness makes it (@KEY@, @SEQ@), so that an outside client cross-checks this service too.
+    witness = {"key": "@KEY@", "client": "witness", "seq": "@SEQ@"}
+    write = contract.probe.write
+    services["witness"] = {"environment": {
+        "HTTP_WRITE_METHOD": write.method,
+        "HTTP_WRITE_PATH": literal(write.path.format_map(witness)),
+        "HTTP_WRITE_BODY": literal(json.dumps(fill(write.body, witness))) if write.body is not None else "",
+        "HTTP_WRITE_SUCCESS": " ".join(map(str, write.success)),
+    }}
     for lb in LBS:
         services[lb] = {"environment": {"HALAB_APP_PORT": str(contract.port), "HALAB_APP_READY_PATH": contract.ready_path,
                                         "HALAB_APP_HEALTH_PATH": contract.health}}

@@ -90,7 +90,7 @@ def test_the_override_keeps_addresses_as_compose_variables_and_carries_the_contr
     contract = service.load(EXAMPLE)
     contract = contract.model_copy(update={"env": {"GREETING": "costs $5"}})
     override = service.compose_override(contract)
-    assert set(override["services"]) == {"app1", "app2", "app3", "lb1", "lb2"}
+    assert set(override["services"]) == {"app1", "app2", "app3", "lb1", "lb2", "witness"}
     app2 = override["services"]["app2"]
     assert app2["image"] == "halab/service-payments-node"
     assert app2["environment"]["HALAB_REPLICA_NAME"] == "app2"
@@ -100,6 +100,10 @@ def test_the_override_keeps_addresses_as_compose_variables_and_carries_the_contr
     assert app2["healthcheck"]["test"][-1] == "http://127.0.0.1:3000/health/live"
     label = app2["labels"][service.LABEL].replace("$$", "$")
     assert service.parse(json.loads(label), "label") == contract
+    # The witness's curl sends the same write, keyed as the witness keys its own.
+    assert override["services"]["witness"]["environment"] == {
+        "HTTP_WRITE_METHOD": "POST", "HTTP_WRITE_PATH": "/payments", "HTTP_WRITE_SUCCESS": "200 201",
+        "HTTP_WRITE_BODY": '{"reference": "@KEY@", "payer": "witness", "amount_cents": 100}'}
     assert override["services"]["lb1"]["environment"] == {
         "HALAB_APP_PORT": "3000", "HALAB_APP_READY_PATH": "/health/ready", "HALAB_APP_HEALTH_PATH": "/health/live"}
 
