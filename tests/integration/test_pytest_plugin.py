@@ -1,10 +1,12 @@
-"""The pytest plugin exactly as another project uses it: halab installed (not editable) into a
-virtualenv of its own, a test file in a directory of its own, `pytest` run there against the real
-lab. First with the lab running (reused, left running), then with the lab down (brought up by the
+"""The pytest plugin exactly as another project uses it: a wheel built from this checkout, installed
+into a virtualenv of its own in a directory of its own, with no path to the checkout anywhere (the
+lab comes from the wheel, unpacked by `halab home`), and `pytest` run there against the real lab.
+First with the lab running (reused, left running), then with the lab down (brought up by the
 plugin through testcontainers' DockerCompose, and taken down again, since the plugin started it)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -27,20 +29,41 @@ TEAM_TEST = """
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """Another project: its own directory and virtualenv, halab installed from this checkout."""
+    """Another project: its own directory and virtualenv, halab installed from a wheel of this
+    checkout, and nothing that names the checkout."""
     where = tmp_path_factory.mktemp("team-project")
+    dist = tmp_path_factory.mktemp("dist")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = dist.glob("halab-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(where / ".venv")], check=True)
-    install = subprocess.run([str(where / ".venv/bin/pip"), "install", "-q", f"{ROOT}[pytest]"],
+    install = subprocess.run([str(where / ".venv/bin/pip"), "install", "-q", f"{wheel}[pytest]"],
                              capture_output=True, text=True)
     assert install.returncode == 0, install.stdout + install.stderr
-    (where / "pytest.ini").write_text(f"[pytest]\nhalab_compose = {ROOT / 'docker-compose.yml'}\n")
+    (where / "pytest.ini").write_text("[pytest]\n")
     return where
+
+
+def team_env(project: Path) -> dict[str, str]:
+    # The lab the wheel carries is unpacked under the project's own cache, not a developer's.
+    env = {k: v for k, v in os.environ.items() if k not in ("HALAB_COMPOSE", "PYTHONPATH", "HALAB_HOME")}
+    return {**env, "XDG_CACHE_HOME": str(project / ".cache")}
 
 
 def team_pytest(project: Path, test: str, *args: str) -> subprocess.CompletedProcess:
     (project / "test_team.py").write_text(textwrap.dedent(test))
     return subprocess.run([str(project / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--junitxml=junit.xml", *args], cwd=project, capture_output=True, text=True)
+                           "--junitxml=junit.xml", *args], cwd=project, capture_output=True, text=True,
+                          env=team_env(project))
+
+
+def test_halab_home_is_the_lab_the_wheel_carries_unpacked_beside_the_project(project):
+    home = subprocess.run([str(project / ".venv/bin/halab"), "home"], capture_output=True, text=True,
+                          env=team_env(project))
+    assert home.returncode == 0, home.stderr
+    assert Path(home.stdout.strip()).parent == project / ".cache" / "halab"
+    assert (Path(home.stdout.strip()) / "bin" / "lab").stat().st_mode & 0o111
 
 
 def test_a_team_asserts_a_failover_on_the_running_lab_and_leaves_it_running(lab, project):
@@ -49,6 +72,9 @@ def test_a_team_asserts_a_failover_on_the_running_lab_and_leaves_it_running(lab,
     junit = (project / "junit.xml").read_text()
     assert 'name="halab.redis-master-kill.verdict" value="pass"' in junit
     assert 'name="halab.redis-master-kill.lost_writes.postgres" value="0"' in junit
+    # The scenario ran from the unpacked lab, whose reports hold its journal.
+    (unpacked,) = (project / ".cache" / "halab").glob("lab-*")
+    assert (unpacked / "reports" / "latest" / "journal.json").is_file()
     assert lab_is_running()
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import click
 
-from halab.lab import containers
+from halab.lab.errors import LabError
 
 
 def echo_what_they_last_said(problems: Iterable[str]) -> None:
@@ -31,7 +31,7 @@ def status(as_json: bool, with_logs: bool) -> None:
 
     try:
         st = collect()
-    except containers.DockerUnavailable as e:
+    except LabError as e:
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(st.to_json(), indent=2))
@@ -58,8 +58,6 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
 
     try:
         settled = wait(timeout_s, echo=click.echo)
-    except containers.DockerUnavailable as e:
-        raise click.ClickException(str(e)) from None
     except SteadyStateTimeout as e:
         click.echo(f"\nThe lab did not settle within {timeout_s:g} s. Still unmet:", err=True)
         for problem in e.still_wrong:
@@ -67,6 +65,8 @@ def settle(timeout_s: float, healthy_after: float | None) -> None:
         echo_what_they_last_said(e.still_wrong)
         click.echo("Look again with `make status`; `make logs SERVICE=<name>` shows more.", err=True)
         sys.exit(1)
+    except LabError as e:  # no Docker engine, say
+        raise click.ClickException(str(e)) from None
     print_status(settled.status)
     took = f"settled {settled.seconds:.1f} s after that" if healthy_after is not None else f"settled in {settled.seconds:.1f} s"
     healthy = f"containers healthy in {healthy_after:.0f} s, " if healthy_after is not None else ""
@@ -87,7 +87,7 @@ def profile(apply_it: bool) -> None:
             raise profiles.ProfileError("the services were started with different profiles: run `make up PROFILE=<name>` again")
         changed = profiles.apply(found) if apply_it else {}
         sentinels = profiles.apply_sentinels(found) if apply_it else {}
-    except (containers.DockerUnavailable, profiles.ProfileError) as e:
+    except (LabError, profiles.ProfileError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"profile: {found.name}")
     for var, value in sorted(found.knobs.items()):
@@ -108,7 +108,7 @@ def footprint() -> None:
 
     try:
         uses = measure()
-    except containers.DockerUnavailable as e:
+    except LabError as e:
         raise click.ClickException(str(e)) from None
     table = Table(title="resident memory")
     table.add_column("service")
@@ -176,3 +176,16 @@ def service_compose(path: str, out_dir: str, shown_as: str | None) -> None:
     (out / "build.env").write_text(f"SERVICE_NAME={contract.name}\nSERVICE_IMAGE={contract.image_name}\n"
                                    f"SERVICE_BUILD={contract.build or ''}\n")
     click.echo(f"service '{contract.name}': {contract.image_name} in app1..3, port {contract.port}")
+
+
+@click.command("home")
+def home_command() -> None:
+    """Print where the lab's files are (compose file, bin/lab, images, game days): the clone halab
+    runs from, or, for a wheel installed elsewhere, the lab it carries, unpacked on first use.
+    `cd "$(halab home)" && make up` starts the lab from anywhere."""
+    from halab.lab import home
+
+    try:
+        click.echo(home.home())
+    except home.NoLabHome as e:
+        raise click.ClickException(str(e)) from None

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-import halab
+from halab.lab import home
 from halab.testing.lab import HalabLab, HalabLabError, ScenarioSkipped
 
 OPTIONS = {
-    "halab_compose": "docker-compose.yml of a halab checkout (default: $HALAB_COMPOSE, else the checkout halab is installed from)",
+    "halab_compose": "docker-compose.yml of a halab checkout (default: $HALAB_COMPOSE, else the clone halab runs from, else the lab its wheel carries)",
     "halab_gameday": "game-day file the scenarios are taken from (default: the checkout's gamedays/default.yaml)",
     "halab_profile": "failover timers the lab is started with: tuned (default) or stock",
     "halab_time_factor": "how much longer start-up may take on a slow machine (default 1); budgets are your asserts",
@@ -59,10 +59,14 @@ def _option(config: pytest.Config, name: str) -> str | None:
 
 
 def _default_compose() -> Path:
-    """$HALAB_COMPOSE, or the checkout an editable install points into."""
+    """$HALAB_COMPOSE; else the clone halab runs from; else the lab the wheel carries, unpacked
+    (`halab home`)."""
     if os.environ.get("HALAB_COMPOSE"):
         return Path(os.environ["HALAB_COMPOSE"])
-    return Path(halab.__file__).resolve().parents[2] / "docker-compose.yml"
+    try:
+        return home.home() / "docker-compose.yml"
+    except home.NoLabHome as e:
+        raise pytest.UsageError(str(e)) from None
 
 
 def lab_from_config(config: pytest.Config) -> HalabLab:
