@@ -7,6 +7,7 @@ plugin through testcontainers' DockerCompose, and taken down again, since the pl
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -31,16 +32,26 @@ TEAM_TEST = """
 def project(tmp_path_factory) -> Path:
     """Another project: its own directory and virtualenv, halab installed from a wheel of this
     checkout, and nothing that names the checkout."""
-    where = tmp_path_factory.mktemp("team-project")
+    # Under the checkout's build/ (git-ignored), not /tmp: `make test` runs in a container, and the
+    # engine resolves the lab's bind mounts (./reports, ./gamedays of the unpacked lab) on its own
+    # side, where only the checkout is mounted at the same path.
+    where = ROOT / "build" / "team-project"
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)],
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("halab-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(where / ".venv")], check=True)
+    # Without the PYTHONPATH of `make test` (this checkout's src/), where pip would find halab
+    # "already installed" and install nothing.
+    subprocess.run([sys.executable, "-m", "venv", str(where / ".venv")], check=True, env=team_env(where))
     install = subprocess.run([str(where / ".venv/bin/pip"), "install", "-q", f"{wheel}[pytest]"],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, env=team_env(where))
     assert install.returncode == 0, install.stdout + install.stderr
+    installed = subprocess.run([str(where / ".venv/bin/python"), "-c", "import halab; print(halab.__file__)"],
+                               capture_output=True, text=True, env=team_env(where))
+    assert installed.stdout.startswith(str(where / ".venv")), installed.stdout + installed.stderr
     (where / "pytest.ini").write_text("[pytest]\n")
     return where
 
@@ -63,7 +74,14 @@ def test_halab_home_is_the_lab_the_wheel_carries_unpacked_beside_the_project(pro
                           env=team_env(project))
     assert home.returncode == 0, home.stderr
     assert Path(home.stdout.strip()).parent == project / ".cache" / "halab"
-    assert (Path(home.stdout.strip()) / "bin" / "lab").stat().st_mode & 0o111
+    unpacked = Path(home.stdout.strip())
+    assert (unpacked / "bin" / "lab").stat().st_mode & 0o111
+    for needed in ("docker-compose.yml", "images/lb/haproxy.cfg.tmpl", "images/common/render-profile", "profiles/tuned.env",
+                   "gamedays/default.yaml", "src/halab/app/wsgi.py", "certs/README.md", "constraints.txt"):
+        assert (unpacked / needed).is_file(), needed
+    assert (unpacked / "images/common/render-profile").stat().st_mode & 0o111
+    # Nothing of the machine it was built on: no CA certificate, no cache, no fetched library.
+    assert not [p for p in unpacked.rglob("*") if p.suffix in (".crt", ".pyc") or "vendor" in p.parts]
 
 
 def test_a_team_asserts_a_failover_on_the_running_lab_and_leaves_it_running(lab, project):
@@ -72,9 +90,9 @@ def test_a_team_asserts_a_failover_on_the_running_lab_and_leaves_it_running(lab,
     junit = (project / "junit.xml").read_text()
     assert 'name="halab.redis-master-kill.verdict" value="pass"' in junit
     assert 'name="halab.redis-master-kill.lost_writes.postgres" value="0"' in junit
-    # The scenario ran from the unpacked lab, whose reports hold its journal.
+    # The scenario ran from the unpacked lab, whose reports/pytest/<session>/ hold its journal.
     (unpacked,) = (project / ".cache" / "halab").glob("lab-*")
-    assert (unpacked / "reports" / "latest" / "journal.json").is_file()
+    assert list((unpacked / "reports" / "pytest").rglob("journal.json"))
     assert lab_is_running()
 
 

@@ -51,3 +51,20 @@ def test_the_licence_pyproject_names_is_in_the_repository():
     assert PROJECT["license"] == "Apache-2.0" and PROJECT["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
+
+
+def test_a_command_whose_dependencies_are_missing_says_so_instead_of_a_traceback():
+    import subprocess
+    import sys
+
+    # As with `pip install halab` alone: the operator's tools (here redis-py) are not installed.
+    without_redis = "import sys; sys.modules['redis'] = None; from halab.cli import main; main()"
+    for args in (["swarm", "status"], ["status"], ["--version"]):
+        done = subprocess.run([sys.executable, "-c", without_redis, *args], capture_output=True, text=True,
+                              env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+        if args == ["--version"]:
+            assert (done.returncode, done.stdout) == (0, f"halab, version {halab.__version__}\n"), done.stderr
+            continue
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"`halab {args[0]}` needs redis, which this installation lacks: pip install 'halab[tools]'" in done.stderr
+        assert "Traceback" not in done.stderr

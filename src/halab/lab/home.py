@@ -28,7 +28,7 @@ def checkout() -> Path | None:
 
 def _fingerprint(tree: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+    for path in sorted(p for p in tree.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(f"{path.relative_to(tree)}\0{path.stat().st_size}\0".encode())
     return digest.hexdigest()[:16]
 
@@ -51,7 +51,8 @@ def unpacked(cache: Path | None = None) -> Path:
         shutil.rmtree(kept, ignore_errors=True)
         reports.rename(kept)
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(PACKED, target)
+    # pip compiled the packed sources when it installed the wheel: their caches stay behind.
+    shutil.copytree(PACKED, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for script in [*(target / "bin").iterdir(), *(target / "images").rglob("*.sh")]:
         script.chmod(0o755)
     if kept:
