@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -99,6 +100,32 @@ def lab_status(env: dict | None = None) -> dict:
     except json.JSONDecodeError:
         pytest.fail(f"make status JSON=1 did not print JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
+
+
+# What every role must have a holder of after `make up` (the keys of `make status JSON=1`).
+ROLES = ("vip_holder", "pg_leader", "pg_sync_standby", "redis_master", "kafka_controller", "etcd_leader")
+
+
+def make_up(capsys, label: str, env: dict | None = None) -> str:
+    """`make up` as users type it; asserts it succeeded, prints how long it took, returns its output."""
+    started = time.monotonic()
+    proc = run("make", "up", check=False, env=env)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"make up exited {proc.returncode}:\n{output[-4000:]}"
+    ready = re.search(r"lab ready: .*", output)
+    with capsys.disabled():
+        print(f"\n[make up {label}] {ready.group(0) if ready else '?'}; {time.monotonic() - started:.0f} s with the image check")
+    return output
+
+
+def assert_every_role_held(env: dict | None = None) -> dict:
+    status = lab_status(env)
+    if not status["healthy"]:
+        # What the load balancers said (keepalived's state changes), and a second look: a
+        # moment's handover and a lab that stays broken call for different fixes.
+        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{lb_logs()}"
+    assert all(status[role] for role in ROLES), {role: status[role] for role in ROLES}
+    return status
 
 def eventually(what: str, probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.2,
                explain: Callable[[], str] | None = None) -> T:

@@ -5,7 +5,6 @@ newcomer types. (A lab brought down and up again, on another subnet and back: te
 from __future__ import annotations
 
 import re
-import time
 
 import docker
 import pytest
@@ -13,40 +12,16 @@ import requests
 
 from halab.lab import topology
 
-from .conftest import lab_status, lb_logs, run
+from .conftest import assert_every_role_held, make_up, run
 
 pytestmark = pytest.mark.integration
-
-ROLES = ("vip_holder", "pg_leader", "pg_sync_standby", "redis_master", "kafka_controller", "etcd_leader")
-
-
-def make_up(capsys, label: str, env: dict | None = None) -> str:
-    started = time.monotonic()
-    proc = run("make", "up", check=False, env=env)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"make up exited {proc.returncode}:\n{output[-4000:]}"
-    ready = re.search(r"lab ready: .*", output)
-    with capsys.disabled():
-        print(f"\n[make up after {label}] {ready.group(0) if ready else '?'}; {time.monotonic() - started:.0f} s with the image check")
-    return output
-
-
-def assert_every_role_held(env: dict | None = None) -> dict:
-    status = lab_status(env)
-    if not status["healthy"]:
-        # What the load balancers said (keepalived's state changes), and a second look: a
-        # moment's handover and a lab that stays broken call for different fixes.
-        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{lb_logs()}"
-    assert all(status[role] for role in ROLES), {role: status[role] for role in ROLES}
-    return status
-
 
 def test_make_up_waits_for_a_recreated_postgres_cluster_to_name_a_sync_standby(lab, capsys):
     # Recreated members come back healthy (their REST API answers) before Patroni has named a
     # synchronous standby again: the race that used to fail `make up`.
     recreate = run("docker", "compose", "up", "-d", "--force-recreate", "--no-deps", "pg1", "pg2", "pg3", check=False)
     assert recreate.returncode == 0, recreate.stderr
-    output = make_up(capsys, "recreating pg1..3")
+    output = make_up(capsys, "after recreating pg1..3")
     assert re.search(r"sync standby pg\d", output), output[-3000:]
     assert assert_every_role_held()["pg_sync_standby"]
 
@@ -67,7 +42,7 @@ def test_a_new_postgres_cluster_whose_initialize_race_was_lost_bootstraps_by_its
     restarted = run("docker", "compose", "restart", "app1", "app2", "app3", check=False)
     assert restarted.returncode == 0, restarted.stderr
 
-    make_up(capsys, "a lost initialize race")
+    make_up(capsys, "after a lost initialize race")
 
     logs = {m: run("docker", "compose", "logs", "--no-log-prefix", m).stdout for m in ("pg1", "pg2", "pg3")}
     # The plant took: members waited for a leader that never came, until the guard freed them.

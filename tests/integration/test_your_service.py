@@ -7,13 +7,12 @@ halab's orders service. The tests run in this order, each on what the one before
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from halab.lab import service, topology
 
-from .conftest import ROOT, lab_status, lb_logs, run
+from .conftest import ROOT, assert_every_role_held, make_up, run
 
 pytestmark = pytest.mark.integration
 
@@ -22,27 +21,7 @@ GAMEDAY = "examples/service-node/gameday.yaml"
 SUBNET = "172.31.77.0/24"
 NET = SUBNET.removesuffix(".0/24")
 ON_SUBNET = {"HALAB_SUBNET": SUBNET}
-ROLES = ("vip_holder", "pg_leader", "pg_sync_standby", "redis_master", "kafka_controller", "etcd_leader")
 JUNIT = ROOT / "reports" / "your-service" / "junit.xml"
-
-
-def make_up(capsys, label: str, env: dict | None = None) -> str:
-    started = time.monotonic()
-    proc = run("make", "up", check=False, env=env)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"make up exited {proc.returncode}:\n{output[-4000:]}"
-    ready = next((line for line in output.splitlines() if line.startswith("lab ready:")), "?")
-    with capsys.disabled():
-        print(f"\n[make up {label}] {ready}; {time.monotonic() - started:.0f} s with the image check")
-    return output
-
-
-def assert_every_role_held(env: dict | None = None) -> dict:
-    status = lab_status(env)
-    if not status["healthy"]:
-        assert status["healthy"], f"{status['problems']}\nlooked again: {lab_status(env)['problems']}\n{lb_logs()}"
-    assert all(status[role] for role in ROLES), {role: status[role] for role in ROLES}
-    return status
 
 
 def image_of(slot: str) -> str:
